@@ -1,0 +1,228 @@
+//! SockJS frames: encoding what the server sends and decoding what clients send.
+//!
+//! Outgoing JSON is written by hand rather than with `serde_json` because the
+//! protocol requires a specific set of characters to be escaped as `\uXXXX`
+//! (lower-case hex), including ones JSON itself would leave alone (U+2028,
+//! U+FFF0…U+FFFF and friends) that some browsers mangle in transit.
+
+use std::fmt::Write as _;
+
+/// The frame sent once when a session opens.
+pub(crate) const OPEN: &str = "o";
+/// The heartbeat frame.
+pub(crate) const HEARTBEAT: &str = "h";
+
+/// True when `c` must be sent as a `\uXXXX` escape inside a JSON string.
+fn must_escape(c: char) -> bool {
+    matches!(c as u32,
+        0x0000..=0x001f
+        | 0x200c..=0x200f
+        | 0x2028..=0x202f
+        | 0x2060..=0x206f
+        | 0xfff0..=0xffff)
+}
+
+/// Append `s` to `out` as a JSON string literal (with quotes), escaping
+/// everything the SockJS protocol requires.
+pub(crate) fn push_json_string(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if must_escape(c) => {
+                // Infallible: writing to a String cannot fail.
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// `s` as a JSON string literal.
+pub(crate) fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    push_json_string(&mut out, s);
+    out
+}
+
+/// A message frame `a[...]` carrying `messages` in order.
+pub(crate) fn messages<S: AsRef<str>>(messages: &[S]) -> String {
+    let len: usize = messages.iter().map(|m| m.as_ref().len() + 3).sum();
+    let mut out = String::with_capacity(len + 3);
+    out.push_str("a[");
+    for (i, m) in messages.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_json_string(&mut out, m.as_ref());
+    }
+    out.push(']');
+    out
+}
+
+/// A close frame `c[code,"reason"]`.
+pub(crate) fn close(code: u16, reason: &str) -> String {
+    let mut out = format!("c[{code},");
+    push_json_string(&mut out, reason);
+    out.push(']');
+    out
+}
+
+/// Why a client payload was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DecodeError {
+    /// The payload was empty.
+    Empty,
+    /// The payload was not a JSON array of strings.
+    BrokenJson,
+}
+
+impl DecodeError {
+    /// The protocol's text for this error.
+    pub(crate) fn message(self) -> &'static str {
+        match self {
+            DecodeError::Empty => "Payload expected.",
+            DecodeError::BrokenJson => "Broken JSON encoding.",
+        }
+    }
+}
+
+/// Decode a client payload: a JSON array of strings (`[]` is allowed and
+/// carries no message). A bare JSON string is accepted too, as the
+/// reference server does for WebSocket frames.
+///
+/// Lone UTF-16 surrogate escapes (which clients may send, and which no Rust
+/// string can hold) are replaced by U+FFFD instead of failing the payload.
+pub(crate) fn decode(payload: &[u8]) -> Result<Vec<String>, DecodeError> {
+    if payload.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(DecodeError::Empty);
+    }
+    match serde_json::from_slice::<Payload>(payload) {
+        Ok(p) => Ok(p.into_vec()),
+        Err(_) => {
+            let repaired = replace_lone_surrogates(payload).ok_or(DecodeError::BrokenJson)?;
+            serde_json::from_slice::<Payload>(&repaired)
+                .map(Payload::into_vec)
+                .map_err(|_| DecodeError::BrokenJson)
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum Payload {
+    Many(Vec<String>),
+    One(String),
+}
+
+impl Payload {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            Payload::Many(v) => v,
+            Payload::One(s) => vec![s],
+        }
+    }
+}
+
+/// Rewrite `\uD800`…`\uDFFF` escapes that are not part of a valid surrogate
+/// pair into `\ufffd`. Returns None when nothing needed repair (so the
+/// original error stands).
+fn replace_lone_surrogates(payload: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(payload).ok()?;
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut changed = false;
+    let mut i = 0;
+    let hex_at = |i: usize| -> Option<u32> {
+        let s = text.get(i..i + 4)?;
+        u32::from_str_radix(s, 16).ok()
+    };
+    while i < bytes.len() {
+        if bytes[i] == b'\\' && i + 1 < bytes.len() {
+            if bytes[i + 1] == b'u' {
+                if let Some(cp) = hex_at(i + 2) {
+                    if (0xd800..0xdc00).contains(&cp) {
+                        let low = (bytes.get(i + 6) == Some(&b'\\')
+                            && bytes.get(i + 7) == Some(&b'u'))
+                        .then(|| hex_at(i + 8))
+                        .flatten();
+                        if low.is_some_and(|l| (0xdc00..0xe000).contains(&l)) {
+                            out.extend_from_slice(&bytes[i..i + 12]);
+                            i += 12;
+                            continue;
+                        }
+                        out.extend_from_slice(b"\\ufffd");
+                        changed = true;
+                        i += 6;
+                        continue;
+                    }
+                    if (0xdc00..0xe000).contains(&cp) {
+                        out.extend_from_slice(b"\\ufffd");
+                        changed = true;
+                        i += 6;
+                        continue;
+                    }
+                }
+            }
+            // Any other escape: copy both bytes so `\\u` is not misread.
+            out.extend_from_slice(&bytes[i..i + 2]);
+            i += 2;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    changed.then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_what_the_protocol_requires() {
+        assert_eq!(json_string("a\"b\\c"), r#""a\"b\\c""#);
+        assert_eq!(json_string("\n\r\u{0}\u{1f}"), r#""\n\r\u0000\u001f""#);
+        assert_eq!(
+            json_string("\u{2028}\u{ffff}\u{200c}"),
+            r#""\u2028\uffff\u200c""#
+        );
+        assert_eq!(json_string("ü€😀"), "\"ü€😀\"");
+    }
+
+    #[test]
+    fn frames() {
+        assert_eq!(messages(&["a", "b"]), r#"a["a","b"]"#);
+        assert_eq!(messages::<&str>(&[]), "a[]");
+        assert_eq!(close(3000, "Go away!"), r#"c[3000,"Go away!"]"#);
+    }
+
+    #[test]
+    fn decodes_payloads() {
+        assert_eq!(decode(br#"["a","b"]"#), Ok(vec!["a".into(), "b".into()]));
+        assert_eq!(decode(b"[]"), Ok(vec![]));
+        assert_eq!(decode(br#""x""#), Ok(vec!["x".into()]));
+        assert_eq!(decode(b""), Err(DecodeError::Empty));
+        assert_eq!(decode(b"  "), Err(DecodeError::Empty));
+        assert_eq!(decode(br#"["a"#), Err(DecodeError::BrokenJson));
+        assert_eq!(decode(b"[1]"), Err(DecodeError::BrokenJson));
+        assert_eq!(decode(b"{}"), Err(DecodeError::BrokenJson));
+        assert_eq!(decode(b"\xff"), Err(DecodeError::BrokenJson));
+    }
+
+    #[test]
+    fn lone_surrogates_become_replacement_characters() {
+        assert_eq!(decode(br#"["\ud800x"]"#), Ok(vec!["\u{fffd}x".into()]));
+        assert_eq!(decode(br#"["\udc00"]"#), Ok(vec!["\u{fffd}".into()]));
+        assert_eq!(decode(br#"["\ud83d\ude00"]"#), Ok(vec!["😀".into()]));
+        assert_eq!(decode(br#"["\\ud800"]"#), Ok(vec!["\\ud800".into()]));
+    }
+}

@@ -1,0 +1,54 @@
+//! A self-contained SockJS server (protocol 0.3.x) for hyper 1.
+//!
+//! SockJS gives browsers a WebSocket-like, message-oriented connection that
+//! falls back to HTTP streaming and polling where WebSocket is unavailable.
+//! This module implements every server transport — WebSocket (framed and
+//! raw), XHR streaming and polling, EventSource, HtmlFile and JSONP — plus
+//! the `/info` endpoint and the iframe page the cross-domain transports use.
+//!
+//! It depends on nothing else in devserve: create a [`SockJsServer`] per
+//! prefix, accept [`Connection`]s from its [`Connections`] stream, and route
+//! requests under the prefix to [`SockJsServer::handle`] (or put several
+//! servers in front of your own handler with [`Mount`]).
+//!
+//! ```no_run
+//! use devserve::sockjs::{Options, SockJsServer};
+//! # async fn run() {
+//! let (server, mut connections) = SockJsServer::new(Options::new("/echo"));
+//! while let Some(mut conn) = connections.accept().await {
+//!     tokio::spawn(async move {
+//!         while let Some(message) = conn.recv().await {
+//!             let _ = conn.write(&message);
+//!         }
+//!     });
+//! }
+//! # let _ = server;
+//! # }
+//! ```
+
+mod body;
+mod cors;
+mod frame;
+mod options;
+mod pages;
+mod route;
+mod server;
+mod session;
+mod transport;
+
+pub use body::Body;
+pub use options::{CookieFn, Jsessionid, LogFn, LogLevel, Options, OriginPolicy, Transports};
+pub use server::{Connections, Mount, SockJsServer};
+pub use session::{
+    CloseEvent, Connection, ConnectionHandle, ConnectionInfo, ReadyState, WriteError,
+};
+
+/// An empty response body, for fallback handlers of a [`Mount`].
+pub fn empty_body() -> Body {
+    body::empty()
+}
+
+/// A response body holding `bytes`, for fallback handlers of a [`Mount`].
+pub fn full_body(bytes: impl Into<bytes::Bytes>) -> Body {
+    body::full(bytes)
+}

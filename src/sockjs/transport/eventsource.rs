@@ -1,0 +1,19 @@
+//! EventSource (`eventsource`): server-sent events carrying frames.
+
+use super::{receive as open_receiver, Framing};
+use crate::sockjs::body::Body;
+use crate::sockjs::server::Shared;
+use http::request::Parts;
+use http::Response;
+use std::sync::Arc;
+
+/// `GET …/eventsource`.
+pub(crate) fn receive(shared: &Arc<Shared>, parts: Parts, id: &str) -> Response<Body> {
+    open_receiver(
+        shared,
+        &parts,
+        id,
+        Framing::EventSource,
+        "text/event-stream",
+    )
+}

@@ -1,0 +1,66 @@
+//! XHR polling (`xhr`), XHR streaming (`xhr_streaming`) and sending (`xhr_send`).
+
+use super::{deliver, payload_error, read_body, receive, send_headers, Framing};
+use crate::sockjs::body::{self, Body};
+use crate::sockjs::cors;
+use crate::sockjs::frame;
+use crate::sockjs::server::{plain, Shared};
+use bytes::Bytes;
+use http::request::Parts;
+use http::{Request, Response, StatusCode};
+use std::error::Error as StdError;
+use std::sync::Arc;
+
+const CONTENT_TYPE: &str = "application/javascript; charset=UTF-8";
+
+/// `POST …/xhr`: one frame per response.
+pub(crate) fn polling(shared: &Arc<Shared>, parts: Parts, id: &str) -> Response<Body> {
+    with_cors(
+        receive(shared, &parts, id, Framing::XhrPolling, CONTENT_TYPE),
+        &parts,
+        shared,
+    )
+}
+
+/// `POST …/xhr_streaming`: frames as they come, until the response limit.
+pub(crate) fn streaming(shared: &Arc<Shared>, parts: Parts, id: &str) -> Response<Body> {
+    with_cors(
+        receive(shared, &parts, id, Framing::XhrStreaming, CONTENT_TYPE),
+        &parts,
+        shared,
+    )
+}
+
+fn with_cors(mut response: Response<Body>, parts: &Parts, shared: &Shared) -> Response<Body> {
+    cors::cors(response.headers_mut(), parts, &shared.options);
+    response
+}
+
+/// `POST …/xhr_send`: messages from the client; 204 when taken.
+pub(crate) async fn send<B>(shared: &Arc<Shared>, req: Request<B>, id: &str) -> Response<Body>
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn StdError + Send + Sync>>,
+{
+    let (parts, body) = req.into_parts();
+    let Some(session) = shared.session(id) else {
+        return with_cors(
+            plain(StatusCode::NOT_FOUND, "Session not found."),
+            &parts,
+            shared,
+        );
+    };
+    let payload = match read_body(body, shared.options.max_message_size).await {
+        Ok(payload) => payload,
+        Err(error) => return with_cors(payload_error(error), &parts, shared),
+    };
+    let messages = match frame::decode(&payload) {
+        Ok(messages) => messages,
+        Err(error) => return with_cors(super::decode_error(error), &parts, shared),
+    };
+    deliver(&session, messages).await;
+    let mut response = Response::new(body::empty());
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    send_headers(&mut response, &parts, shared);
+    with_cors(response, &parts, shared)
+}
