@@ -11,7 +11,6 @@
 //! ```text
 //! cargo run --example sockjs_test_server -- [--host 127.0.0.1] [--port 8081] [--client-script PATH]
 //! ```
-#![deny(warnings)]
 
 use clap::Parser;
 use devserve::sockjs::{

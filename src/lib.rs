@@ -1,6 +1,35 @@
 //! devserve: a development web server — static files, live reload over
 //! SockJS, an error overlay, and an API for build tools.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), devserve::Error> {
+//! let config = devserve::Config { root: "dist".into(), ..Default::default() };
+//! let server = devserve::Server::start(config).await?;
+//! println!("listening on http://{}", server.local_addr());
+//! server.handle().ok("");
+//! server.shutdown().await;
+//! # Ok(()) }
+//! ```
 #![deny(missing_docs, unsafe_code)]
-#![warn(unreachable_pub)]
 
+pub mod body;
+pub mod client_assets;
+pub mod config;
+mod error;
+pub mod event;
+mod guard;
+mod handle;
+pub mod hub;
+mod inject;
+pub mod protocol;
+mod server;
 pub mod sockjs;
+mod static_files;
+pub mod watch;
+
+pub use config::{Config, WatchConfig};
+pub use error::Error;
+pub use event::Event;
+pub use handle::Handle;
+pub use protocol::{Message, Overlay};
+pub use server::Server;

@@ -1,0 +1,205 @@
+//! Command-line flags, and their translation into a validated [`Config`].
+
+use anyhow::{bail, Context};
+use clap::Parser;
+use devserve::config::parse_header;
+use devserve::{Config, Overlay, WatchConfig};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Console verbosities the browser client understands.
+const LOG_LEVELS: &[&str] = &[
+    "info", "warn", "warning", "error", "debug", "trace", "silent", "none",
+];
+
+/// Serve a folder, watch it, and reload every open page when it changes.
+#[derive(Parser, Debug)]
+#[command(name = "devserve", version, about)]
+pub struct Cli {
+    /// Folder to serve.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Port to listen on; when taken, the next free one is used.
+    #[arg(short, long, default_value_t = 8080, env = "DEVSERVE_PORT")]
+    pub port: u16,
+    /// Address to listen on. Anything but loopback exposes the server to the network.
+    #[arg(long, default_value = "127.0.0.1", env = "DEVSERVE_HOST")]
+    pub host: String,
+    /// Fail instead of trying other ports when the port is taken.
+    #[arg(long)]
+    pub strict_port: bool,
+    /// Open the served page in the default browser.
+    #[arg(long)]
+    pub open: bool,
+    /// Do not reload pages on change.
+    #[arg(long)]
+    pub no_live_reload: bool,
+    /// Tell clients hot mode is on (pages with a hot-update runtime update in place).
+    #[arg(long)]
+    pub hot: bool,
+    /// Show build warnings in the overlay too.
+    #[arg(long, conflicts_with = "no_overlay")]
+    pub overlay_warnings: bool,
+    /// Turn the in-page error overlay off.
+    #[arg(long)]
+    pub no_overlay: bool,
+    /// Show build progress in the page.
+    #[arg(long)]
+    pub progress: bool,
+    /// Browser console verbosity: info, warn, error, debug, trace, silent or none.
+    #[arg(long, default_value = "info")]
+    pub log_level: String,
+    /// Also watch this path (repeatable).
+    #[arg(long = "watch", value_name = "PATH")]
+    pub watch: Vec<PathBuf>,
+    /// Ignore changes to paths matching this glob (repeatable).
+    #[arg(long = "ignore", value_name = "GLOB")]
+    pub ignore: Vec<String>,
+    /// Poll for changes every MS milliseconds (for Docker, WSL and network mounts).
+    #[arg(long, value_name = "MS", num_args = 0..=1, default_missing_value = "500")]
+    pub poll: Option<u64>,
+    /// Do not watch for changes at all.
+    #[arg(long)]
+    pub no_watch: bool,
+    /// Serve /index.html for missing paths without an extension (single-page apps).
+    #[arg(long)]
+    pub spa: bool,
+    /// Add a response header, 'Name: value' (repeatable).
+    #[arg(long = "header", value_name = "HEADER")]
+    pub header: Vec<String>,
+    /// Let any origin read static files (Access-Control-Allow-Origin: *).
+    #[arg(long)]
+    pub cors: bool,
+    /// Accept this Host name besides localhost and IP addresses (repeatable; '.example.com' covers subdomains).
+    #[arg(long = "allowed-host", value_name = "HOST")]
+    pub allowed_host: Vec<String>,
+    /// Do not inject the reload client into HTML pages.
+    #[arg(long)]
+    pub no_inject: bool,
+    /// Do not offer WebSocket on the live-reload endpoint (clients fall back to HTTP streaming).
+    #[arg(long)]
+    pub no_websocket: bool,
+    /// Serve dotfiles such as .env (hidden by default).
+    #[arg(long)]
+    pub show_hidden: bool,
+    /// Follow symlinks that lead outside the served folder.
+    #[arg(long)]
+    pub follow_symlinks: bool,
+    /// Print only errors.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Live-reload heartbeat interval in milliseconds (for testing clients).
+    #[arg(long, value_name = "MS", default_value_t = 25_000, hide = true)]
+    pub heartbeat_ms: u64,
+}
+
+impl Cli {
+    /// The validated configuration these flags describe.
+    pub fn config(&self) -> anyhow::Result<Config> {
+        if !LOG_LEVELS.contains(&self.log_level.as_str()) {
+            bail!(
+                "invalid --log-level {:?}: expected one of {}",
+                self.log_level,
+                LOG_LEVELS.join(", ")
+            );
+        }
+        let ip = resolve_host(&self.host)?;
+        let headers = self
+            .header
+            .iter()
+            .map(|h| parse_header(h).map_err(anyhow::Error::from))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        for pattern in &self.ignore {
+            globset::Glob::new(pattern)
+                .with_context(|| format!("invalid --ignore pattern {pattern:?}"))?;
+        }
+        for path in &self.watch {
+            if !path.exists() {
+                bail!("--watch {}: no such file or folder", path.display());
+            }
+        }
+        if self.poll == Some(0) {
+            bail!("invalid --poll 0: the interval must be at least 1 ms");
+        }
+        let overlay = (!self.no_overlay).then_some(Overlay {
+            errors: true,
+            warnings: self.overlay_warnings,
+        });
+        Ok(Config {
+            root: self.dir.clone(),
+            addr: SocketAddr::new(ip, self.port),
+            strict_port: self.strict_port,
+            live_reload: !self.no_live_reload,
+            hot: self.hot,
+            overlay,
+            progress: self.progress,
+            client_log_level: self.log_level.clone(),
+            watch: WatchConfig {
+                enabled: !self.no_watch,
+                extra_paths: self.watch.clone(),
+                ignore: self.ignore.clone(),
+                poll: self.poll.map(Duration::from_millis),
+            },
+            spa: self.spa,
+            headers,
+            cors: self.cors,
+            allowed_hosts: self.allowed_host.clone(),
+            inject: !self.no_inject,
+            websocket: !self.no_websocket,
+            show_hidden: self.show_hidden,
+            follow_symlinks: self.follow_symlinks,
+            heartbeat: Duration::from_millis(self.heartbeat_ms.max(10)),
+        })
+    }
+}
+
+/// An IP address, or a name resolved to one (`localhost` → 127.0.0.1).
+fn resolve_host(host: &str) -> anyhow::Result<IpAddr> {
+    if let Ok(ip) = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+    {
+        return Ok(ip);
+    }
+    let mut addrs = (host, 0)
+        .to_socket_addrs()
+        .with_context(|| format!("invalid --host {host:?}: not an address or a known name"))?;
+    addrs
+        .next()
+        .map(|a| a.ip())
+        .with_context(|| format!("invalid --host {host:?}: the name has no address"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("devserve").chain(args.iter().copied()))
+            .expect("valid flags")
+    }
+
+    #[test]
+    fn defaults_are_safe() {
+        let config = parse(&[]).config().expect("valid");
+        assert_eq!(config.addr.to_string(), "127.0.0.1:8080");
+        assert!(config.live_reload && config.inject && !config.cors);
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        assert!(parse(&["--log-level", "loud"]).config().is_err());
+        assert!(parse(&["--header", "nocolon"]).config().is_err());
+        assert!(parse(&["--host", "not a host"]).config().is_err());
+        assert!(parse(&["--ignore", "a[b"]).config().is_err());
+        assert!(Cli::try_parse_from(["devserve", "--port", "99999"]).is_err());
+    }
+
+    #[test]
+    fn poll_takes_an_optional_interval() {
+        assert_eq!(parse(&["--poll"]).poll, Some(500));
+        assert_eq!(parse(&["--poll", "100"]).poll, Some(100));
+    }
+}

@@ -1,0 +1,23 @@
+//! What a running server reports to whoever embeds it (the CLI prints these).
+
+use std::net::SocketAddr;
+
+/// Something that happened in a running server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// The server is listening.
+    Listening {
+        /// The address it listens on.
+        addr: SocketAddr,
+        /// The port asked for, when it was taken and another was used.
+        requested_port: Option<u16>,
+    },
+    /// A change set was seen and announced.
+    Changed {
+        /// Changed paths, relative to the served folder where possible.
+        paths: Vec<String>,
+        /// How many clients were told.
+        clients: usize,
+    },
+}

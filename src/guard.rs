@@ -1,0 +1,1016 @@
+//! Host, Origin and Sec-Fetch gates (SECURITY.md rules 2–4).
+//!
+//! Pure functions over [`http::request::Parts`]; the router turns a
+//! [`Rejection`] into a response with [`Rejection::status`] and
+//! [`Rejection::message`]. hyper does not validate the request target or the
+//! `Host` header (PITFALLS.md), so everything is parsed here, strictly, from
+//! raw header bytes, and nothing panics on any input.
+//!
+//! - [`check_host`]: every request, WebSocket upgrades included. 400 for a
+//!   missing, empty, duplicated or unparsable authority; 403 for a name that is
+//!   not allowed (DNS rebinding).
+//! - [`check_origin`]: the live-reload endpoint and every WebSocket upgrade,
+//!   before the 101 (cross-site WebSocket hijacking).
+//! - [`check_sec_fetch`]: every request; refuses `<script>`/`<img>` inclusion
+//!   from another site (source theft).
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use http::header::{HeaderName, HOST, ORIGIN};
+use http::request::Parts;
+use http::StatusCode;
+
+const INVALID_HOST: &str = "Invalid Host header";
+const INVALID_ORIGIN: &str = "Invalid Origin header";
+const CROSS_ORIGIN: &str = "Cross-origin request blocked";
+
+const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
+const SEC_FETCH_MODE: HeaderName = HeaderName::from_static("sec-fetch-mode");
+
+/// Longest authority accepted: a 253-byte name plus `:65535`, with room for brackets.
+const MAX_AUTHORITY_LEN: usize = 270;
+
+/// Which hosts and origins are let through besides the built-in ones.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GuardPolicy {
+    /// Extra allowed host names: `dev.example.com` (exactly that name) or
+    /// `.example.com` (the domain and all its subdomains; `*.example.com` is
+    /// read the same way). Case-insensitive, a trailing dot is tolerated.
+    /// The single entry `all` disables the host gate (syntax is still checked).
+    pub allowed_hosts: Vec<String>,
+    /// The `--host` value when it is a name rather than an IP address.
+    pub bound_host: Option<String>,
+    /// Extra allowed origins, as full origins: `https://app.example.com`.
+    pub allowed_origins: Vec<String>,
+}
+
+impl GuardPolicy {
+    /// Whether `allowed_hosts` contains `all`.
+    pub fn allows_all_hosts(&self) -> bool {
+        self.allowed_hosts
+            .iter()
+            .any(|h| h.trim().eq_ignore_ascii_case("all"))
+    }
+}
+
+/// Why a request was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    /// 400: the request is malformed (e.g. no usable Host).
+    BadRequest(&'static str),
+    /// 403: the request is well-formed but not allowed.
+    Forbidden(&'static str),
+}
+
+impl Rejection {
+    /// The HTTP status to answer with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Rejection::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Rejection::Forbidden(_) => StatusCode::FORBIDDEN,
+        }
+    }
+
+    /// The plain-text body to answer with. A constant: request bytes are never echoed.
+    pub fn message(&self) -> &'static str {
+        match self {
+            Rejection::BadRequest(m) | Rejection::Forbidden(m) => m,
+        }
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.status().as_u16(), self.message())
+    }
+}
+
+impl std::error::Error for Rejection {}
+
+/// The validated authority of a request.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Authority {
+    /// Lowercase host name without a trailing dot, or an IP address in its
+    /// canonical text form (IPv6 without brackets, e.g. `::1`).
+    pub host: String,
+    /// The explicit port, if any.
+    pub port: Option<u16>,
+}
+
+impl Authority {
+    /// The host as an IP address, when it is an IP literal.
+    pub fn ip(&self) -> Option<IpAddr> {
+        self.host.parse().ok()
+    }
+}
+
+impl fmt::Display for Authority {
+    /// `host[:port]`, with brackets around an IPv6 address.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]", self.host)?;
+        } else {
+            f.write_str(&self.host)?;
+        }
+        match self.port {
+            Some(port) => write!(f, ":{port}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Host gate (rule 2). Returns the request's validated authority.
+///
+/// The authority comes from an absolute-form request target if there is one
+/// (RFC 9112 §3.2.2), else from the single `Host` header. A `Host` header
+/// that is duplicated or unparsable is refused even then (RFC 9112 §3.2).
+///
+/// Allowed: `localhost`, `*.localhost`, IP literals, [`GuardPolicy::bound_host`]
+/// and [`GuardPolicy::allowed_hosts`].
+pub fn check_host(parts: &Parts, policy: &GuardPolicy) -> Result<Authority, Rejection> {
+    let bad = Rejection::BadRequest(INVALID_HOST);
+    let mut values = parts.headers.get_all(HOST).iter();
+    let header = values.next();
+    if values.next().is_some() {
+        return Err(bad);
+    }
+    let from_header = match header {
+        Some(value) => Some(parse_authority(value.as_bytes()).ok_or(bad)?),
+        None => None,
+    };
+    let authority = match parts.uri.authority() {
+        Some(target) => parse_authority(target.as_str().as_bytes()).ok_or(bad)?,
+        None => from_header.ok_or(bad)?,
+    };
+    if policy.allows_all_hosts() || host_allowed(&authority.host, policy) {
+        Ok(authority)
+    } else {
+        Err(Rejection::Forbidden(INVALID_HOST))
+    }
+}
+
+/// Origin gate (rule 3), for the live-reload endpoint and WebSocket upgrades.
+/// `host` is what [`check_host`] returned.
+///
+/// No `Origin` header passes (a non-browser client). `Origin: null`, a
+/// malformed or duplicated header, and any other site are refused. Allowed:
+/// the same host and effective port as the request (`localhost`, `127.0.0.1`
+/// and `[::1]` count as one host), the bound host on the same port, an entry
+/// of [`GuardPolicy::allowed_origins`], or a host name that
+/// [`GuardPolicy::allowed_hosts`] names (`all` does not count here). IP-literal
+/// origins get no special treatment.
+pub fn check_origin(
+    parts: &Parts,
+    host: &Authority,
+    policy: &GuardPolicy,
+) -> Result<(), Rejection> {
+    let refuse = Rejection::Forbidden(INVALID_ORIGIN);
+    let mut values = parts.headers.get_all(ORIGIN).iter();
+    let Some(value) = values.next() else {
+        return Ok(());
+    };
+    if values.next().is_some() {
+        return Err(refuse);
+    }
+    let origin = parse_origin(value.as_bytes()).ok_or(refuse)?;
+    let origin_port = origin.effective_port();
+    let request_port = host
+        .port
+        .or_else(|| parts.uri.scheme_str().and_then(default_port))
+        .or_else(|| default_port(&origin.scheme));
+    let same_port = origin_port.is_some() && origin_port == request_port;
+
+    if same_port && same_host(&origin.host, &host.host) {
+        return Ok(());
+    }
+    if same_port
+        && policy
+            .bound_host
+            .as_deref()
+            .and_then(normalize_name)
+            .is_some_and(|bound| bound == origin.host)
+    {
+        return Ok(());
+    }
+    if policy
+        .allowed_origins
+        .iter()
+        .filter_map(|entry| parse_origin(entry.trim().trim_end_matches('/').as_bytes()))
+        .any(|allowed| allowed.same_origin(&origin))
+    {
+        return Ok(());
+    }
+    if matches_allowed_hosts(&origin.host, &policy.allowed_hosts) {
+        return Ok(());
+    }
+    Err(refuse)
+}
+
+/// Sec-Fetch gate (rule 4): `Sec-Fetch-Site: cross-site` together with
+/// `Sec-Fetch-Mode: no-cors` (a `<script>` or `<img>` on another site) is
+/// refused. Everything else passes, including requests without the headers.
+pub fn check_sec_fetch(parts: &Parts) -> Result<(), Rejection> {
+    let has = |name: &HeaderName, want: &[u8]| {
+        parts
+            .headers
+            .get_all(name)
+            .iter()
+            .any(|v| v.as_bytes().trim_ascii().eq_ignore_ascii_case(want))
+    };
+    if has(&SEC_FETCH_SITE, b"cross-site") && has(&SEC_FETCH_MODE, b"no-cors") {
+        Err(Rejection::Forbidden(CROSS_ORIGIN))
+    } else {
+        Ok(())
+    }
+}
+
+/// Whether a validated host name is allowed by the host gate.
+fn host_allowed(host: &str, policy: &GuardPolicy) -> bool {
+    is_localhost(host)
+        || host.parse::<IpAddr>().is_ok()
+        || policy
+            .bound_host
+            .as_deref()
+            .and_then(normalize_name)
+            .is_some_and(|bound| bound == host)
+        || matches_allowed_hosts(host, &policy.allowed_hosts)
+}
+
+fn is_localhost(host: &str) -> bool {
+    host == "localhost" || host.ends_with(".localhost")
+}
+
+/// `localhost`, `127.0.0.1` and `::1` name the same (loopback) host.
+fn same_host(a: &str, b: &str) -> bool {
+    let loopback = |h: &str| matches!(h, "localhost" | "127.0.0.1" | "::1");
+    a == b || (loopback(a) && loopback(b))
+}
+
+/// Whether `host` matches an `allowed_hosts` entry (`all` excluded).
+fn matches_allowed_hosts(host: &str, entries: &[String]) -> bool {
+    entries.iter().any(|entry| {
+        let entry = entry.trim();
+        let domain = entry.strip_prefix("*.").or_else(|| entry.strip_prefix('.'));
+        match domain {
+            Some(domain) => normalize_name(domain).is_some_and(|d| {
+                host == d
+                    || (host.len() > d.len()
+                        && host.ends_with(d.as_str())
+                        && host.as_bytes()[host.len() - d.len() - 1] == b'.')
+            }),
+            None => normalize_name(entry).is_some_and(|e| e == host),
+        }
+    })
+}
+
+/// Normalise a configured host name (or IP) the way request hosts are.
+fn normalize_name(name: &str) -> Option<String> {
+    parse_authority(name.trim().as_bytes()).map(|a| a.host)
+}
+
+/// Parse `host[:port]` strictly: a DNS-style name, an IPv4 address or a
+/// bracketed IPv6 address (no zone), and an optional port of 1 to 65535.
+fn parse_authority(bytes: &[u8]) -> Option<Authority> {
+    if bytes.is_empty() || bytes.len() > MAX_AUTHORITY_LEN {
+        return None;
+    }
+    // Visible ASCII only: no spaces, controls or non-ASCII bytes.
+    if !bytes.iter().all(u8::is_ascii_graphic) {
+        return None;
+    }
+    let text = std::str::from_utf8(bytes).ok()?;
+    let (host, port) = if let Some(rest) = text.strip_prefix('[') {
+        let (inner, after) = rest.split_once(']')?;
+        let ip: Ipv6Addr = inner.parse().ok()?;
+        let port = match after {
+            "" => None,
+            _ => Some(after.strip_prefix(':')?),
+        };
+        (ip.to_string(), port)
+    } else {
+        let (name, port) = match text.split_once(':') {
+            Some((name, port)) => (name, Some(port)),
+            None => (text, None),
+        };
+        (parse_host_name(name)?, port)
+    };
+    let port = match port {
+        None => None,
+        Some(p) => Some(parse_port(p)?),
+    };
+    Some(Authority { host, port })
+}
+
+/// 1 to 5 ASCII digits, 1..=65535.
+fn parse_port(p: &str) -> Option<u16> {
+    if p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    p.parse::<u16>().ok().filter(|&n| n != 0)
+}
+
+/// A DNS-style name (letters, digits, `-`, `_`; labels of 1 to 63 bytes; at
+/// most 253 bytes; one trailing dot tolerated and removed) or a dotted IPv4
+/// address. A name whose last label is numeric must be a valid IPv4 address,
+/// so `127.1`, `0x7f.1` or `1.2.3.4.5` are refused rather than treated as names.
+fn parse_host_name(name: &str) -> Option<String> {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    if name.is_empty() || name.len() > 253 {
+        return None;
+    }
+    let lower = name.to_ascii_lowercase();
+    let mut last = "";
+    for label in lower.split('.') {
+        if label.is_empty()
+            || label.len() > 63
+            || !label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return None;
+        }
+        last = label;
+    }
+    let numeric_last = last.bytes().all(|b| b.is_ascii_digit())
+        || (last.starts_with("0x") && last[2..].bytes().all(|b| b.is_ascii_hexdigit()));
+    if numeric_last {
+        let ip: Ipv4Addr = lower.parse().ok()?;
+        return Some(ip.to_string());
+    }
+    Some(lower)
+}
+
+/// A parsed `Origin` (or `allowed_origins` entry): `scheme://host[:port]`.
+#[derive(Debug, PartialEq, Eq)]
+struct Origin {
+    scheme: String,
+    host: String,
+    port: Option<u16>,
+}
+
+impl Origin {
+    fn effective_port(&self) -> Option<u16> {
+        self.port.or_else(|| default_port(&self.scheme))
+    }
+
+    fn same_origin(&self, other: &Origin) -> bool {
+        self.scheme == other.scheme
+            && self.host == other.host
+            && self.effective_port() == other.effective_port()
+    }
+}
+
+fn default_port(scheme: &str) -> Option<u16> {
+    match scheme {
+        "http" | "ws" => Some(80),
+        "https" | "wss" => Some(443),
+        _ => None,
+    }
+}
+
+/// Parse a serialised origin. `null`, paths, user info, queries and fragments
+/// are refused.
+fn parse_origin(bytes: &[u8]) -> Option<Origin> {
+    if bytes.eq_ignore_ascii_case(b"null") {
+        return None;
+    }
+    let text = std::str::from_utf8(bytes).ok()?;
+    let (scheme, rest) = text.split_once("://")?;
+    let mut chars = scheme.bytes();
+    let first_ok = chars.next().is_some_and(|b| b.is_ascii_alphabetic());
+    if !first_ok || !chars.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')) {
+        return None;
+    }
+    let authority = parse_authority(rest.as_bytes())?;
+    Some(Origin {
+        scheme: scheme.to_ascii_lowercase(),
+        host: authority.host,
+        port: authority.port,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::{HeaderValue, Request};
+
+    fn parts(uri: &str, headers: &[(&str, &[u8])]) -> Parts {
+        let mut builder = Request::builder().uri(uri);
+        for (name, value) in headers {
+            let value = HeaderValue::from_bytes(value).expect("test header value is valid");
+            builder = builder.header(*name, value);
+        }
+        builder.body(()).expect("test request").into_parts().0
+    }
+
+    fn with_host(host: &[u8]) -> Parts {
+        parts("/", &[("host", host)])
+    }
+
+    fn policy() -> GuardPolicy {
+        GuardPolicy::default()
+    }
+
+    fn auth(host: &str, port: Option<u16>) -> Authority {
+        Authority {
+            host: host.to_owned(),
+            port,
+        }
+    }
+
+    const BAD: Rejection = Rejection::BadRequest(INVALID_HOST);
+    const FORBIDDEN_HOST: Rejection = Rejection::Forbidden(INVALID_HOST);
+    const FORBIDDEN_ORIGIN: Rejection = Rejection::Forbidden(INVALID_ORIGIN);
+
+    #[test]
+    fn rejection_status_and_message() {
+        assert_eq!(BAD.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(FORBIDDEN_HOST.status(), StatusCode::FORBIDDEN);
+        assert_eq!(BAD.message(), "Invalid Host header");
+        assert_eq!(FORBIDDEN_HOST.to_string(), "403 Invalid Host header");
+    }
+
+    #[test]
+    fn allowed_hosts_by_default() {
+        let cases: &[(&str, &str, Option<u16>)] = &[
+            ("localhost", "localhost", None),
+            ("localhost:8080", "localhost", Some(8080)),
+            ("LOCALHOST:8080", "localhost", Some(8080)),
+            ("localhost.", "localhost", None),
+            ("localhost.:8080", "localhost", Some(8080)),
+            ("app.localhost:3000", "app.localhost", Some(3000)),
+            ("a.b.LocalHost", "a.b.localhost", None),
+            ("127.0.0.1", "127.0.0.1", None),
+            ("127.0.0.1:8080", "127.0.0.1", Some(8080)),
+            ("192.168.1.5:80", "192.168.1.5", Some(80)),
+            ("0.0.0.0:8080", "0.0.0.0", Some(8080)),
+            ("[::1]", "::1", None),
+            ("[::1]:8080", "::1", Some(8080)),
+            ("[0:0:0:0:0:0:0:1]:8080", "::1", Some(8080)),
+            ("[FE80::1]:8080", "fe80::1", Some(8080)),
+            ("[::ffff:127.0.0.1]", "::ffff:127.0.0.1", None),
+            ("localhost:65535", "localhost", Some(65535)),
+            ("localhost:080", "localhost", Some(80)),
+        ];
+        for (value, host, port) in cases {
+            let got = check_host(&with_host(value.as_bytes()), &policy());
+            assert_eq!(got, Ok(auth(host, *port)), "Host: {value}");
+        }
+    }
+
+    #[test]
+    fn malformed_hosts_are_bad_requests() {
+        let cases: &[&[u8]] = &[
+            b"",
+            b" ",
+            b"\t",
+            b" localhost",
+            b"localhost ",
+            b"local host",
+            b"[::1",
+            b"::1",
+            b"[::1]x",
+            b"[::1]:",
+            b"[::1]]",
+            b"[]",
+            b"[localhost]",
+            b"[fe80::1%25eth0]",
+            b"[fe80::1%eth0]",
+            b"[127.0.0.1]",
+            b"localhost:",
+            b"localhost:0",
+            b"localhost:65536",
+            b"localhost:99999",
+            b"localhost:123456",
+            b"localhost:-1",
+            b"localhost:+80",
+            b"localhost:8o",
+            b"localhost:80:80",
+            b"localhost:8080 ",
+            b"user@localhost",
+            b"@localhost",
+            b"localhost@evil.com",
+            b"localhost/x",
+            b"localhost/",
+            b"localhost\\x",
+            b"localhost?x",
+            b"localhost#x",
+            b"localhost%00",
+            b"local%68ost",
+            b"localhost,evil.com",
+            b"localhost;",
+            b"l\xc3\xb4calhost",
+            b"\xff\xfe",
+            b"\x80",
+            b".",
+            b"..",
+            b".localhost",
+            b"localhost..",
+            b"a..b",
+            b"1.2.3.4.5",
+            b"127.1",
+            b"2130706433",
+            b"0x7f.0.0.1",
+            b"0x7f000001",
+            b"999.1.1.1",
+            b"127.0.0.01",
+            b"a.b.1",
+            b":8080",
+            b"*",
+            b"*.localhost",
+            b"\"localhost\"",
+            b"localhost'",
+            b"<script>",
+        ];
+        for value in cases {
+            let got = check_host(&with_host(value), &policy());
+            assert_eq!(got, Err(BAD), "Host: {:?}", String::from_utf8_lossy(value));
+        }
+    }
+
+    #[test]
+    fn long_names() {
+        let label63 = "a".repeat(63);
+        let ok = format!("{label63}.localhost");
+        assert!(check_host(&with_host(ok.as_bytes()), &policy()).is_ok());
+        let label64 = format!("{}.localhost", "a".repeat(64));
+        assert_eq!(
+            check_host(&with_host(label64.as_bytes()), &policy()),
+            Err(BAD)
+        );
+        let huge = format!("{}.localhost", ["abc"; 100].join("."));
+        assert_eq!(check_host(&with_host(huge.as_bytes()), &policy()), Err(BAD));
+        let enormous = "a".repeat(100_000);
+        assert_eq!(
+            check_host(&with_host(enormous.as_bytes()), &policy()),
+            Err(BAD)
+        );
+    }
+
+    #[test]
+    fn other_names_are_forbidden() {
+        let cases = [
+            "evil.com",
+            "evil.com:8080",
+            "localhost.evil.com",
+            "localhostx",
+            "xlocalhost",
+            "127.0.0.1.nip.io",
+            "dev",
+            "my_box",
+            "example.com",
+            "-",
+        ];
+        for value in cases {
+            let got = check_host(&with_host(value.as_bytes()), &policy());
+            assert_eq!(got, Err(FORBIDDEN_HOST), "Host: {value}");
+        }
+    }
+
+    #[test]
+    fn missing_or_duplicated_host() {
+        assert_eq!(check_host(&parts("/", &[]), &policy()), Err(BAD));
+        let dup = parts("/", &[("host", b"localhost"), ("host", b"localhost")]);
+        assert_eq!(check_host(&dup, &policy()), Err(BAD));
+        let dup2 = parts("/", &[("host", b"localhost"), ("host", b"evil.com")]);
+        assert_eq!(check_host(&dup2, &policy()), Err(BAD));
+        // "all" does not excuse a malformed request.
+        let all = GuardPolicy {
+            allowed_hosts: vec!["all".into()],
+            ..policy()
+        };
+        assert_eq!(check_host(&dup, &all), Err(BAD));
+        assert_eq!(check_host(&parts("/", &[]), &all), Err(BAD));
+        assert_eq!(check_host(&with_host(b"[::1"), &all), Err(BAD));
+    }
+
+    #[test]
+    fn absolute_form_target_wins() {
+        // The target's authority is checked, whatever Host says.
+        let p = parts("http://evil.example/x", &[("host", b"localhost:8080")]);
+        assert_eq!(check_host(&p, &policy()), Err(FORBIDDEN_HOST));
+        let p = parts("http://localhost:8080/x", &[("host", b"evil.example")]);
+        assert_eq!(check_host(&p, &policy()), Ok(auth("localhost", Some(8080))));
+        // No Host header at all, but an absolute-form target.
+        let p = parts("http://127.0.0.1:9/x", &[]);
+        assert_eq!(check_host(&p, &policy()), Ok(auth("127.0.0.1", Some(9))));
+        // A bad Host is refused even with a good target (RFC 9112 §3.2).
+        let p = parts("http://localhost/x", &[("host", b"[::1")]);
+        assert_eq!(check_host(&p, &policy()), Err(BAD));
+        let p = parts(
+            "http://localhost/x",
+            &[("host", b"localhost"), ("host", b"localhost")],
+        );
+        assert_eq!(check_host(&p, &policy()), Err(BAD));
+        // User info in the target.
+        let p = parts("http://user@localhost/x", &[("host", b"localhost")]);
+        assert_eq!(check_host(&p, &policy()), Err(BAD));
+    }
+
+    #[test]
+    fn bound_host_and_allowed_hosts() {
+        let p = GuardPolicy {
+            allowed_hosts: vec![
+                ".example.com".into(),
+                "dev.test".into(),
+                "*.wild.org".into(),
+                "Trailing.Dot.".into(),
+                " spaced.net ".into(),
+                "bad entry".into(),
+                "".into(),
+            ],
+            bound_host: Some("MyBox.LAN".into()),
+            allowed_origins: vec![],
+        };
+        let allowed = [
+            "mybox.lan",
+            "mybox.lan:8080",
+            "MYBOX.LAN.",
+            "example.com",
+            "a.example.com",
+            "a.b.example.com:443",
+            "EXAMPLE.COM.",
+            "dev.test",
+            "wild.org",
+            "x.wild.org",
+            "trailing.dot",
+            "spaced.net",
+        ];
+        for h in allowed {
+            assert!(check_host(&with_host(h.as_bytes()), &p).is_ok(), "{h}");
+        }
+        let refused = [
+            "notexample.com",
+            "example.com.evil.net",
+            "example.co",
+            "x.dev.test",
+            "test",
+            "mybox.lan.evil.com",
+            "xwild.org",
+            "bad",
+            "entry",
+        ];
+        for h in refused {
+            assert_eq!(
+                check_host(&with_host(h.as_bytes()), &p),
+                Err(FORBIDDEN_HOST),
+                "{h}"
+            );
+        }
+    }
+
+    #[test]
+    fn allowed_hosts_all_disables_the_gate() {
+        let p = GuardPolicy {
+            allowed_hosts: vec!["ALL".into()],
+            ..policy()
+        };
+        assert_eq!(
+            check_host(&with_host(b"evil.com:80"), &p),
+            Ok(auth("evil.com", Some(80)))
+        );
+    }
+
+    fn origin_check(host: &str, origin: Option<&[u8]>, p: &GuardPolicy) -> Result<(), Rejection> {
+        let mut headers: Vec<(&str, &[u8])> = vec![("host", host.as_bytes())];
+        if let Some(o) = origin {
+            headers.push(("origin", o));
+        }
+        let req = parts("/sockjs-node/info", &headers);
+        let authority = check_host(&req, p).expect("host is valid in origin tests");
+        check_origin(&req, &authority, p)
+    }
+
+    #[test]
+    fn origin_same_site() {
+        let ok: &[(&str, &[u8])] = &[
+            ("localhost:8080", b"http://localhost:8080"),
+            ("localhost:8080", b"HTTP://LOCALHOST:8080"),
+            ("localhost:8080", b"http://127.0.0.1:8080"),
+            ("localhost:8080", b"http://[::1]:8080"),
+            ("localhost:8080", b"https://localhost:8080"),
+            ("localhost:8080", b"ws://localhost:8080"),
+            ("127.0.0.1:8080", b"http://localhost:8080"),
+            ("[::1]:8080", b"http://127.0.0.1:8080"),
+            ("[0::1]:8080", b"http://[0:0::1]:8080"),
+            ("localhost", b"http://localhost"),
+            ("localhost", b"http://localhost:80"),
+            ("localhost", b"https://localhost"),
+            ("localhost:80", b"http://localhost"),
+            ("localhost:443", b"https://localhost"),
+            ("localhost.:8080", b"http://localhost:8080"),
+            ("localhost:8080", b"http://localhost.:8080"),
+            ("app.localhost:3000", b"http://app.localhost:3000"),
+            ("192.168.1.5:8080", b"http://192.168.1.5:8080"),
+        ];
+        for (host, origin) in ok {
+            assert_eq!(
+                origin_check(host, Some(origin), &policy()),
+                Ok(()),
+                "Host {host}, Origin {:?}",
+                String::from_utf8_lossy(origin)
+            );
+        }
+    }
+
+    #[test]
+    fn origin_refused() {
+        let refused: &[(&str, &[u8])] = &[
+            ("localhost:8080", b"null"),
+            ("localhost:8080", b"NULL"),
+            ("localhost:8080", b"http://localhost:8081"),
+            ("localhost:8080", b"http://localhost"),
+            ("localhost:8080", b"https://localhost"),
+            ("localhost", b"http://localhost:3000"),
+            ("localhost:8080", b"http://192.168.1.5:8080"),
+            ("localhost:8080", b"http://192.168.1.5"),
+            ("localhost:8080", b"http://10.0.0.1:8080"),
+            ("localhost:8080", b"http://0.0.0.0:8080"),
+            ("192.168.1.5:8080", b"http://192.168.1.6:8080"),
+            ("192.168.1.5:8080", b"http://localhost:8080"),
+            ("localhost:8080", b"http://evil.com:8080"),
+            ("localhost:8080", b"http://localhost.evil.com:8080"),
+            ("localhost:8080", b"http://app.localhost:8080"),
+            ("app.localhost:8080", b"http://localhost:8080"),
+            ("localhost:8080", b"chrome-extension://abcdefgh"),
+            ("localhost:8080", b"file://"),
+            // Malformed.
+            ("localhost:8080", b""),
+            ("localhost:8080", b" "),
+            ("localhost:8080", b"localhost:8080"),
+            ("localhost:8080", b"//localhost:8080"),
+            ("localhost:8080", b"http://"),
+            ("localhost:8080", b"http:///"),
+            ("localhost:8080", b"http://localhost:8080/"),
+            ("localhost:8080", b"http://localhost:8080/path"),
+            ("localhost:8080", b"http://user@localhost:8080"),
+            ("localhost:8080", b"http://localhost:8080?x"),
+            ("localhost:8080", b"http://localhost:8080#x"),
+            ("localhost:8080", b"http://localhost:8080\\"),
+            ("localhost:8080", b"http://localhost:99999"),
+            ("localhost:8080", b"http://localhost:"),
+            ("localhost:8080", b"http://[::1"),
+            ("localhost:8080", b"http://::1:8080"),
+            ("localhost:8080", b"://localhost:8080"),
+            ("localhost:8080", b"1http://localhost:8080"),
+            ("localhost:8080", b"ht tp://localhost:8080"),
+            ("localhost:8080", b"http://local host:8080"),
+            ("localhost:8080", b"http://l\xc3\xb4calhost:8080"),
+            ("localhost:8080", b"\xff"),
+            ("localhost:8080", b"http://localhost:8080, http://evil.com"),
+            ("localhost:8080", b"http://127.1:8080"),
+        ];
+        for (host, origin) in refused {
+            assert_eq!(
+                origin_check(host, Some(origin), &policy()),
+                Err(FORBIDDEN_ORIGIN),
+                "Host {host}, Origin {:?}",
+                String::from_utf8_lossy(origin)
+            );
+        }
+    }
+
+    #[test]
+    fn no_origin_passes_and_duplicates_do_not() {
+        assert_eq!(origin_check("localhost:8080", None, &policy()), Ok(()));
+        let req = parts(
+            "/",
+            &[
+                ("host", b"localhost:8080"),
+                ("origin", b"http://localhost:8080"),
+                ("origin", b"http://localhost:8080"),
+            ],
+        );
+        let a = check_host(&req, &policy()).expect("host");
+        assert_eq!(check_origin(&req, &a, &policy()), Err(FORBIDDEN_ORIGIN));
+    }
+
+    #[test]
+    fn origin_allow_lists() {
+        let p = GuardPolicy {
+            allowed_hosts: vec![".example.com".into(), "dev.test".into()],
+            bound_host: Some("mybox.lan".into()),
+            allowed_origins: vec![
+                "https://app.other.org".into(),
+                "http://tool.internal:3000/".into(),
+                "not an origin".into(),
+            ],
+        };
+        let ok: &[&[u8]] = &[
+            b"https://app.other.org",
+            b"https://APP.other.org:443",
+            b"http://tool.internal:3000",
+            b"https://example.com",
+            b"https://a.example.com:9999",
+            b"http://dev.test",
+            b"http://mybox.lan:8080",
+        ];
+        for origin in ok {
+            assert_eq!(
+                origin_check("localhost:8080", Some(origin), &p),
+                Ok(()),
+                "{:?}",
+                String::from_utf8_lossy(origin)
+            );
+        }
+        let refused: &[&[u8]] = &[
+            b"http://app.other.org",
+            b"https://app.other.org:8443",
+            b"https://x.app.other.org",
+            b"http://tool.internal",
+            b"https://example.com.evil.net",
+            b"https://notexample.com",
+            b"http://x.dev.test",
+            b"http://mybox.lan:9999",
+            b"http://not",
+            b"null",
+        ];
+        for origin in refused {
+            assert_eq!(
+                origin_check("localhost:8080", Some(origin), &p),
+                Err(FORBIDDEN_ORIGIN),
+                "{:?}",
+                String::from_utf8_lossy(origin)
+            );
+        }
+    }
+
+    #[test]
+    fn all_hosts_does_not_open_the_origin_gate() {
+        let p = GuardPolicy {
+            allowed_hosts: vec!["all".into()],
+            ..policy()
+        };
+        assert_eq!(
+            origin_check("localhost:8080", Some(b"https://evil.com"), &p),
+            Err(FORBIDDEN_ORIGIN)
+        );
+        assert_eq!(
+            origin_check("evil.com:8080", Some(b"http://evil.com:8080"), &p),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn sec_fetch() {
+        let blocked = Err(Rejection::Forbidden(CROSS_ORIGIN));
+        let cases: &[(&[(&str, &[u8])], Result<(), Rejection>)] = &[
+            (&[], Ok(())),
+            (
+                &[
+                    ("sec-fetch-site", b"cross-site"),
+                    ("sec-fetch-mode", b"no-cors"),
+                ],
+                blocked,
+            ),
+            (
+                &[
+                    ("sec-fetch-site", b"Cross-Site"),
+                    ("sec-fetch-mode", b"NO-CORS"),
+                ],
+                blocked,
+            ),
+            (
+                &[
+                    ("sec-fetch-site", b" cross-site "),
+                    ("sec-fetch-mode", b"no-cors\t"),
+                ],
+                blocked,
+            ),
+            (
+                &[
+                    ("sec-fetch-site", b"same-origin"),
+                    ("sec-fetch-site", b"cross-site"),
+                    ("sec-fetch-mode", b"no-cors"),
+                ],
+                blocked,
+            ),
+            (
+                &[
+                    ("sec-fetch-site", b"cross-site"),
+                    ("sec-fetch-mode", b"cors"),
+                ],
+                Ok(()),
+            ),
+            (
+                &[
+                    ("sec-fetch-site", b"cross-site"),
+                    ("sec-fetch-mode", b"navigate"),
+                ],
+                Ok(()),
+            ),
+            (
+                &[
+                    ("sec-fetch-site", b"cross-site"),
+                    ("sec-fetch-mode", b"websocket"),
+                ],
+                Ok(()),
+            ),
+            (
+                &[
+                    ("sec-fetch-site", b"same-origin"),
+                    ("sec-fetch-mode", b"no-cors"),
+                ],
+                Ok(()),
+            ),
+            (
+                &[
+                    ("sec-fetch-site", b"same-site"),
+                    ("sec-fetch-mode", b"no-cors"),
+                ],
+                Ok(()),
+            ),
+            (
+                &[("sec-fetch-site", b"none"), ("sec-fetch-mode", b"no-cors")],
+                Ok(()),
+            ),
+            (&[("sec-fetch-site", b"cross-site")], Ok(())),
+            (&[("sec-fetch-mode", b"no-cors")], Ok(())),
+            (
+                &[
+                    ("sec-fetch-site", b"cross-site\xff"),
+                    ("sec-fetch-mode", b"no-cors"),
+                ],
+                Ok(()),
+            ),
+            (
+                &[("sec-fetch-site", b"\xff"), ("sec-fetch-mode", b"\xfe")],
+                Ok(()),
+            ),
+        ];
+        for (headers, want) in cases {
+            assert_eq!(
+                check_sec_fetch(&parts("/app.js", headers)),
+                *want,
+                "{headers:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn authority_display_and_ip() {
+        assert_eq!(auth("::1", Some(8080)).to_string(), "[::1]:8080");
+        assert_eq!(auth("localhost", None).to_string(), "localhost");
+        assert_eq!(auth("127.0.0.1", Some(1)).to_string(), "127.0.0.1:1");
+        assert!(auth("::1", None).ip().is_some());
+        assert!(auth("localhost", None).ip().is_none());
+    }
+
+    /// Random hostile bytes never panic and never pass the host gate with
+    /// anything but an allowed, well-formed host.
+    #[test]
+    fn random_inputs_never_panic() {
+        let alphabet: &[u8] = b"[]:@/\\?#%.,;'\" \t0123456789abcfxlLOCAHST-_*\x80\xc3\xb4\xff";
+        let mut rng = fastrand::Rng::with_seed(0x5eed);
+        let p = GuardPolicy {
+            allowed_hosts: vec![".example.com".into()],
+            bound_host: Some("box".into()),
+            allowed_origins: vec!["https://a.b".into()],
+        };
+        for _ in 0..20_000 {
+            let len = rng.usize(0..24);
+            let mut value: Vec<u8> = (0..len)
+                .map(|_| alphabet[rng.usize(0..alphabet.len())])
+                .collect();
+            if rng.bool() {
+                let mut v = b"http://".to_vec();
+                v.append(&mut value);
+                value = v;
+            }
+            let Ok(hv) = HeaderValue::from_bytes(&value) else {
+                continue;
+            };
+            let mut req = Request::builder()
+                .uri("/")
+                .header("host", hv.clone())
+                .header("origin", hv.clone())
+                .header("sec-fetch-site", hv.clone())
+                .header("sec-fetch-mode", hv)
+                .body(())
+                .expect("request")
+                .into_parts()
+                .0;
+            let _ = check_sec_fetch(&req);
+            if let Ok(a) = check_host(&req, &p) {
+                assert!(
+                    is_localhost(&a.host)
+                        || a.ip().is_some()
+                        || a.host == "box"
+                        || a.host == "example.com"
+                        || a.host.ends_with(".example.com"),
+                    "{a:?} from {:?}",
+                    String::from_utf8_lossy(&value)
+                );
+                let _ = check_origin(&req, &a, &p);
+            }
+            // Also as an absolute-form target when it parses as one.
+            if let Ok(uri) = http::Uri::try_from(value.as_slice()) {
+                req.uri = uri;
+                if let Ok(a) = check_host(&req, &p) {
+                    let _ = check_origin(&req, &a, &p);
+                }
+            }
+        }
+    }
+}

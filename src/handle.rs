@@ -1,0 +1,72 @@
+//! [`Handle`]: how a build tool tells the browsers about its builds.
+
+use crate::hub::{BuildStatus, Hub};
+use crate::protocol::{Message, Progress};
+
+/// Reports builds to every connected browser. Cheap to clone, `Send + Sync`.
+///
+/// A typical build: [`Handle::invalid`], some [`Handle::progress`], then
+/// [`Handle::ok`] (browsers reload or hot-update), [`Handle::warnings`], or
+/// [`Handle::errors`] (the overlay shows them; no reload).
+#[derive(Clone, Debug)]
+pub struct Handle {
+    hub: Hub,
+}
+
+impl Handle {
+    pub(crate) fn new(hub: Hub) -> Handle {
+        Handle { hub }
+    }
+
+    /// A build started. Returns how many clients were told.
+    pub fn invalid(&self) -> usize {
+        self.hub.broadcast(&[Message::Invalid])
+    }
+
+    /// Build progress (`percent` is capped at 100).
+    pub fn progress(&self, percent: u8, msg: &str) -> usize {
+        self.hub.broadcast(&[Message::ProgressUpdate(Progress {
+            percent: percent.min(100),
+            msg: msg.to_string(),
+        })])
+    }
+
+    /// The build succeeded with hash `hash`.
+    pub fn ok(&self, hash: &str) -> usize {
+        self.finish(hash, BuildStatus::Ok)
+    }
+
+    /// The build succeeded with warnings.
+    pub fn warnings(&self, hash: &str, warnings: Vec<String>) -> usize {
+        self.finish(hash, BuildStatus::Warnings(warnings))
+    }
+
+    /// The build failed.
+    pub fn errors(&self, hash: &str, errors: Vec<String>) -> usize {
+        self.finish(hash, BuildStatus::Errors(errors))
+    }
+
+    /// A build that changed nothing.
+    pub fn still_ok(&self) -> usize {
+        self.hub.broadcast(&[Message::StillOk])
+    }
+
+    /// Send any message to every client.
+    pub fn broadcast(&self, message: Message) -> usize {
+        self.hub.broadcast(&[message])
+    }
+
+    /// Browsers connected now.
+    pub fn client_count(&self) -> usize {
+        self.hub.client_count()
+    }
+
+    fn finish(&self, hash: &str, status: BuildStatus) -> usize {
+        let hash = if hash.is_empty() {
+            self.hub.next_hash()
+        } else {
+            hash.to_string()
+        };
+        self.hub.finish_build(hash, status, &[])
+    }
+}

@@ -1,0 +1,702 @@
+//! In-process tests of [`StaticFiles::serve`] against a hostile fixture tree.
+
+use super::*;
+use http_body_util::BodyExt as _;
+use std::fs;
+use tempfile::TempDir;
+
+const SECRET: &str = "TOPSECRET";
+const TAG: &str = "<script src=\"/__devserve/client.js\"></script>";
+const INDEX: &str = "<!DOCTYPE html><html><body><h1>home</h1></body></html>";
+const MIB: usize = 1 << 20;
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// tmp/
+///   secret.txt, outside/inner.txt        (secrets just outside the root)
+///   root/ index.html, .env, .git/config, nested/{deeper/file.txt, b.txt, .hidden},
+///         site/index.html, "with space.txt", "ünïcødé.txt", big.bin (1 MiB), app.js,
+///         page.html (no </body>), link_out → ../secret.txt, dir_out → ../outside,
+///         env_link → .env, inner_link → nested/b.txt
+struct Fixture {
+    tmp: TempDir,
+    root: PathBuf,
+}
+
+fn big_content() -> Vec<u8> {
+    (0..MIB).map(|i| (i % 251) as u8).collect()
+}
+
+fn fixture() -> io::Result<Fixture> {
+    let tmp = tempfile::tempdir()?;
+    let root = tmp.path().join("root");
+    fs::create_dir_all(root.join("nested/deeper"))?;
+    fs::create_dir_all(root.join("site"))?;
+    fs::create_dir_all(root.join(".git"))?;
+    fs::create_dir_all(tmp.path().join("outside"))?;
+    fs::write(tmp.path().join("secret.txt"), format!("{SECRET}-OUTSIDE"))?;
+    fs::write(
+        tmp.path().join("outside/inner.txt"),
+        format!("{SECRET}-DIR"),
+    )?;
+    fs::write(root.join("index.html"), INDEX)?;
+    fs::write(root.join(".env"), format!("{SECRET}-ENV"))?;
+    fs::write(root.join(".git/config"), format!("{SECRET}-GIT"))?;
+    fs::write(root.join("nested/deeper/file.txt"), "deep")?;
+    fs::write(root.join("nested/b.txt"), "bee")?;
+    fs::write(root.join("nested/.hidden"), format!("{SECRET}-HIDDEN"))?;
+    fs::write(root.join("site/index.html"), "<body>site</body>")?;
+    fs::write(root.join("with space.txt"), "space content")?;
+    fs::write(root.join("ünïcødé.txt"), "unicode content")?;
+    fs::write(root.join("big.bin"), big_content())?;
+    fs::write(root.join("app.js"), "console.log(1)")?;
+    fs::write(root.join("page.html"), "<p>no body tag</p>")?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::symlink;
+        symlink("../secret.txt", root.join("link_out"))?;
+        symlink("../outside", root.join("dir_out"))?;
+        symlink(".env", root.join("env_link"))?;
+        symlink("nested/b.txt", root.join("inner_link"))?;
+    }
+    Ok(Fixture { tmp, root })
+}
+
+fn service(fx: &Fixture, tweak: impl FnOnce(&mut StaticOptions)) -> io::Result<StaticFiles> {
+    let mut opts = StaticOptions::new(&fx.root);
+    opts.inject = Some(TAG.into());
+    opts.injection_version = "v1".into();
+    tweak(&mut opts);
+    StaticFiles::new(opts)
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Reply {
+    fn header(&self, name: header::HeaderName) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Send `raw` through `serve` with real `Parts` when `http` accepts the target, otherwise
+/// through `serve_raw` with the verbatim string (what hyper hands over).
+async fn send_with(
+    svc: &StaticFiles,
+    method: Method,
+    raw: &str,
+    hdrs: &[(header::HeaderName, &str)],
+) -> Result<Reply, Box<dyn std::error::Error>> {
+    let mut builder = http::Request::builder().method(method.clone()).uri(raw);
+    for (k, v) in hdrs {
+        builder = builder.header(k.clone(), *v);
+    }
+    let res = match builder.body(()) {
+        Ok(req) => {
+            let (parts, ()) = req.into_parts();
+            svc.serve(&parts).await
+        }
+        Err(_) => {
+            let mut headers = HeaderMap::new();
+            for (k, v) in hdrs {
+                headers.append(k.clone(), HeaderValue::from_str(v)?);
+            }
+            let (path, query) = match raw.split_once('?') {
+                Some((p, q)) => (p, Some(q)),
+                None => (raw, None),
+            };
+            svc.serve_raw(&method, path, query, &headers).await
+        }
+    };
+    let (parts, body) = res.into_parts();
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let body = body.collect().await?.to_bytes();
+    if method == Method::GET && parts.status != StatusCode::NOT_MODIFIED {
+        assert_eq!(declared, Some(body.len()), "Content-Length of {raw}");
+    }
+    if method == Method::HEAD {
+        assert!(body.is_empty(), "HEAD {raw} has a body");
+    }
+    assert_eq!(
+        parts.headers.get(header::X_CONTENT_TYPE_OPTIONS),
+        Some(&HeaderValue::from_static("nosniff"))
+    );
+    Ok(Reply {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    })
+}
+
+async fn get(svc: &StaticFiles, raw: &str) -> Result<Reply, Box<dyn std::error::Error>> {
+    send_with(svc, Method::GET, raw, &[]).await
+}
+
+#[tokio::test]
+async fn hostile_paths_never_leak() -> TestResult {
+    let fx = fixture()?;
+    let svc = service(&fx, |_| {})?;
+    let abs_secret = fx.tmp.path().join("secret.txt");
+    let abs = format!("/{}", abs_secret.display());
+    let cases: Vec<(&str, StatusCode)> = vec![
+        ("/../secret.txt", StatusCode::BAD_REQUEST),
+        ("/../../../../etc/passwd", StatusCode::BAD_REQUEST),
+        ("/%2e%2e/secret.txt", StatusCode::BAD_REQUEST),
+        ("/%2E%2E/secret.txt", StatusCode::BAD_REQUEST),
+        ("/.%2e/secret.txt", StatusCode::BAD_REQUEST),
+        ("/..%2fsecret.txt", StatusCode::BAD_REQUEST),
+        ("/..%2f..%2fsecret.txt", StatusCode::BAD_REQUEST),
+        ("/..\\secret.txt", StatusCode::BAD_REQUEST),
+        ("/..\\..\\secret.txt", StatusCode::BAD_REQUEST),
+        ("/%5c..%5csecret.txt", StatusCode::BAD_REQUEST),
+        ("/%5c../secret.txt", StatusCode::BAD_REQUEST),
+        ("/nested/../../secret.txt", StatusCode::BAD_REQUEST),
+        ("/nested/%2e%2e/%2e%2e/secret.txt", StatusCode::BAD_REQUEST),
+        ("/nested/./../.env", StatusCode::BAD_REQUEST),
+        ("/.env/.", StatusCode::BAD_REQUEST),
+        ("/a%00.js", StatusCode::BAD_REQUEST),
+        ("/.env%00", StatusCode::BAD_REQUEST),
+        ("/%FF", StatusCode::BAD_REQUEST),
+        ("/%zz", StatusCode::BAD_REQUEST),
+        ("/C:/secret.txt", StatusCode::BAD_REQUEST),
+        ("/c%3a%5csecret.txt", StatusCode::BAD_REQUEST),
+        ("//etc/passwd", StatusCode::NOT_FOUND),
+        (&abs, StatusCode::NOT_FOUND),
+        ("/.env", StatusCode::NOT_FOUND),
+        ("/%2eenv", StatusCode::NOT_FOUND),
+        ("/.git/config", StatusCode::NOT_FOUND),
+        ("/.git/", StatusCode::NOT_FOUND),
+        ("/.git", StatusCode::NOT_FOUND),
+        ("/nested/.hidden", StatusCode::NOT_FOUND),
+        ("/.env?x=../../", StatusCode::NOT_FOUND),
+        ("/does-not-exist.txt", StatusCode::NOT_FOUND),
+    ];
+    for (raw, want) in &cases {
+        for method in [Method::GET, Method::HEAD] {
+            let r = send_with(&svc, method.clone(), raw, &[]).await?;
+            assert_eq!(r.status, *want, "{method} {raw}");
+            assert!(!r.text().contains(SECRET), "{method} {raw} leaked");
+        }
+    }
+    // The server still serves the index afterwards.
+    let r = get(&svc, "/").await?;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text().contains("<h1>home</h1>"));
+    Ok(())
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn symlinks_out_of_root_are_refused_unless_enabled() -> TestResult {
+    let fx = fixture()?;
+    let svc = service(&fx, |_| {})?;
+    for raw in [
+        "/link_out",
+        "/dir_out/inner.txt",
+        "/dir_out/",
+        "/dir_out",
+        "/env_link",
+    ] {
+        let r = get(&svc, raw).await?;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{raw}");
+        assert!(!r.text().contains(SECRET), "{raw} leaked");
+    }
+    // A symlink that stays inside the root is fine.
+    let r = get(&svc, "/inner_link").await?;
+    assert_eq!((r.status, r.text().as_str()), (StatusCode::OK, "bee"));
+
+    let open = service(&fx, |o| o.follow_symlinks = true)?;
+    let r = get(&open, "/link_out").await?;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.text(), format!("{SECRET}-OUTSIDE"));
+    assert_eq!(
+        get(&open, "/dir_out/inner.txt").await?.status,
+        StatusCode::OK
+    );
+    // ...but a link to a hidden file stays hidden.
+    assert_eq!(get(&open, "/env_link").await?.status, StatusCode::NOT_FOUND);
+    Ok(())
+}
+
+#[tokio::test]
+async fn show_hidden_opt_in() -> TestResult {
+    let fx = fixture()?;
+    let svc = service(&fx, |o| o.show_hidden = true)?;
+    let r = get(&svc, "/.env").await?;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.text(), format!("{SECRET}-ENV"));
+    assert_eq!(get(&svc, "/.git/config").await?.status, StatusCode::OK);
+    // Dot segments remain malformed even then.
+    assert_eq!(get(&svc, "/.env/.").await?.status, StatusCode::BAD_REQUEST);
+    Ok(())
+}
+
+#[tokio::test]
+async fn methods() -> TestResult {
+    let fx = fixture()?;
+    let svc = service(&fx, |_| {})?;
+    for m in [Method::POST, Method::PUT, Method::DELETE, Method::OPTIONS] {
+        let r = send_with(&svc, m.clone(), "/index.html", &[]).await?;
+        assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{m}");
+        assert_eq!(r.header(header::ALLOW), "GET, HEAD");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn index_injection_and_head_consistency() -> TestResult {
+    let fx = fixture()?;
+    let svc = service(&fx, |_| {})?;
+    let g = get(&svc, "/").await?;
+    assert_eq!(g.status, StatusCode::OK);
+    assert_eq!(g.header(header::CONTENT_TYPE), "text/html; charset=utf-8");
+    assert_eq!(g.text(), INDEX.replace("</body>", &format!("{TAG}</body>")));
+    let etag = g.header(header::ETAG).to_owned();
+    assert!(etag.starts_with("W/\""), "{etag}");
+    assert_eq!(g.header(header::CACHE_CONTROL), "no-cache");
+
+    let h = send_with(&svc, Method::HEAD, "/", &[]).await?;
+    assert_eq!(h.status, StatusCode::OK);
+    assert_eq!(
+        h.header(header::CONTENT_LENGTH),
+        (INDEX.len() + TAG.len()).to_string()
+    );
+    assert_eq!(h.header(header::ETAG), etag);
+
+    // Same file through /index.html; appended when there is no </body>.
+    assert_eq!(get(&svc, "/index.html").await?.text(), g.text());
+    assert_eq!(
+        get(&svc, "/page.html").await?.text(),
+        format!("<p>no body tag</p>{TAG}")
+    );
+
+    // 304 with the weak ETag; a Range on injected HTML is ignored (full 200).
+    let nm = send_with(&svc, Method::GET, "/", &[(header::IF_NONE_MATCH, &etag)]).await?;
+    assert_eq!(nm.status, StatusCode::NOT_MODIFIED);
+    assert!(nm.body.is_empty());
+    assert_eq!(nm.header(header::ETAG), etag);
+    let ranged = send_with(&svc, Method::GET, "/", &[(header::RANGE, "bytes=0-3")]).await?;
+    assert_eq!(ranged.status, StatusCode::OK);
+    assert_eq!(ranged.text(), g.text());
+
+    // A new injection version invalidates the ETag.
+    let svc2 = service(&fx, |o| o.injection_version = "v2".into())?;
+    let g2 = get(&svc2, "/").await?;
+    assert_ne!(g2.header(header::ETAG), etag);
+
+    // Without injection: strong ETag, raw file.
+    let plain = service(&fx, |o| o.inject = None)?;
+    let p = get(&plain, "/").await?;
+    assert_eq!(p.text(), INDEX);
+    assert!(p.header(header::ETAG).starts_with('"'));
+    Ok(())
+}
+
+#[tokio::test]
+async fn conditional_requests() -> TestResult {
+    let fx = fixture()?;
+    let svc = service(&fx, |_| {})?;
+    let r = get(&svc, "/app.js").await?;
+    assert_eq!(
+        r.header(header::CONTENT_TYPE),
+        "text/javascript; charset=utf-8"
+    );
+    assert_eq!(r.header(header::ACCEPT_RANGES), "bytes");
+    let etag = r.header(header::ETAG).to_owned();
+    let lm = r.header(header::LAST_MODIFIED).to_owned();
+    assert!(etag.starts_with('"') && !lm.is_empty());
+
+    let list = format!("\"nope\", W/{etag}");
+    let r = send_with(
+        &svc,
+        Method::GET,
+        "/app.js",
+        &[(header::IF_NONE_MATCH, &list)],
+    )
+    .await?;
+    assert_eq!(r.status, StatusCode::NOT_MODIFIED);
+    assert_eq!(r.header(header::ETAG), etag);
+    assert_eq!(r.header(header::LAST_MODIFIED), lm);
+    let r = send_with(
+        &svc,
+        Method::HEAD,
+        "/app.js",
+        &[(header::IF_NONE_MATCH, "*")],
+    )
+    .await?;
+    assert_eq!(r.status, StatusCode::NOT_MODIFIED);
+    let r = send_with(
+        &svc,
+        Method::GET,
+        "/app.js",
+        &[(header::IF_MODIFIED_SINCE, &lm)],
+    )
+    .await?;
+    assert_eq!(r.status, StatusCode::NOT_MODIFIED);
+    let r = send_with(
+        &svc,
+        Method::GET,
+        "/app.js",
+        &[
+            (header::IF_NONE_MATCH, "\"other\""),
+            (header::IF_MODIFIED_SINCE, &lm),
+        ],
+    )
+    .await?;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = send_with(
+        &svc,
+        Method::GET,
+        "/app.js",
+        &[(header::IF_MATCH, "\"other\"")],
+    )
+    .await?;
+    assert_eq!(r.status, StatusCode::PRECONDITION_FAILED);
+    let r = send_with(&svc, Method::GET, "/app.js", &[(header::IF_MATCH, &etag)]).await?;
+    assert_eq!(r.status, StatusCode::OK);
+    Ok(())
+}
+
+#[tokio::test]
+async fn ranges_small_and_streamed() -> TestResult {
+    let fx = fixture()?;
+    let svc = service(&fx, |_| {})?;
+    let big = big_content();
+
+    let full = get(&svc, "/big.bin").await?;
+    assert_eq!(full.status, StatusCode::OK);
+    assert_eq!(full.header(header::CONTENT_LENGTH), MIB.to_string());
+    assert_eq!(full.body.as_ref(), big.as_slice());
+    let etag = full.header(header::ETAG).to_owned();
+
+    let h = send_with(
+        &svc,
+        Method::HEAD,
+        "/big.bin",
+        &[(header::RANGE, "bytes=0-9")],
+    )
+    .await?;
+    assert_eq!(h.status, StatusCode::OK);
+    assert_eq!(h.header(header::CONTENT_LENGTH), MIB.to_string());
+
+    let r = send_with(
+        &svc,
+        Method::GET,
+        "/big.bin",
+        &[(header::RANGE, "bytes=1000-1999")],
+    )
+    .await?;
+    assert_eq!(r.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        r.header(header::CONTENT_RANGE),
+        format!("bytes 1000-1999/{MIB}")
+    );
+    assert_eq!(r.body.as_ref(), &big[1000..2000]);
+
+    let r = send_with(
+        &svc,
+        Method::GET,
+        "/big.bin",
+        &[(header::RANGE, "bytes=-100")],
+    )
+    .await?;
+    assert_eq!(r.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(r.body.as_ref(), &big[MIB - 100..]);
+
+    let r = send_with(
+        &svc,
+        Method::GET,
+        "/big.bin",
+        &[(header::RANGE, "bytes=700000-")],
+    )
+    .await?;
+    assert_eq!(r.body.as_ref(), &big[700_000..]);
+
+    let r = send_with(
+        &svc,
+        Method::GET,
+        "/big.bin",
+        &[(header::RANGE, "bytes=99999999-")],
+    )
+    .await?;
+    assert_eq!(r.status, StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(r.header(header::CONTENT_RANGE), format!("bytes */{MIB}"));
+
+    let r = send_with(
+        &svc,
+        Method::GET,
+        "/big.bin",
+        &[(header::RANGE, "bytes=0-1,5-6")],
+    )
+    .await?;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body.len(), MIB);
+
+    // If-Range: matching ETag honours the range, a stale one gets the full file.
+    let r = send_with(
+        &svc,
+        Method::GET,
+        "/big.bin",
+        &[(header::RANGE, "bytes=0-9"), (header::IF_RANGE, &etag)],
+    )
+    .await?;
+    assert_eq!(r.status, StatusCode::PARTIAL_CONTENT);
+    let r = send_with(
+        &svc,
+        Method::GET,
+        "/big.bin",
+        &[
+            (header::RANGE, "bytes=0-9"),
+            (header::IF_RANGE, "\"stale\""),
+        ],
+    )
+    .await?;
+    assert_eq!(r.status, StatusCode::OK);
+
+    // Small (in-memory) file.
+    let r = send_with(&svc, Method::GET, "/app.js", &[(header::RANGE, "bytes=8-")]).await?;
+    assert_eq!(r.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(r.text(), "log(1)");
+    assert_eq!(r.header(header::CONTENT_RANGE), "bytes 8-13/14");
+    Ok(())
+}
+
+#[tokio::test]
+async fn folders_redirect_and_list() -> TestResult {
+    let fx = fixture()?;
+    let svc = service(&fx, |_| {})?;
+    for (raw, want) in [
+        ("/nested", "/nested/"),
+        ("//nested", "/nested/"),
+        ("///nested?x=1&y=%2F", "/nested/?x=1&y=%2F"),
+        ("/nested/deeper", "/nested/deeper/"),
+        ("/site", "/site/"),
+    ] {
+        let r = get(&svc, raw).await?;
+        assert_eq!(r.status, StatusCode::PERMANENT_REDIRECT, "{raw}");
+        let loc = r.header(header::LOCATION);
+        assert_eq!(loc, want, "{raw}");
+        assert!(!loc.starts_with("//") && !loc.starts_with("/\\"));
+    }
+    let site = get(&svc, "/site/").await?;
+    assert_eq!(site.text(), format!("<body>site{TAG}</body>"));
+
+    let l = get(&svc, "/nested/").await?;
+    assert_eq!(l.status, StatusCode::OK);
+    assert_eq!(l.header(header::CONTENT_TYPE), "text/html; charset=utf-8");
+    let html = l.text();
+    assert!(html.contains("href=\"./deeper/\""));
+    assert!(html.contains("href=\"./b.txt\""));
+    assert!(html.contains("href=\"../\""));
+    assert!(!html.contains(".hidden"));
+    assert!(html.find("deeper/").unwrap_or(usize::MAX) < html.find("b.txt").unwrap_or(0));
+    assert!(html.contains(TAG), "listing pages get the reload tag");
+    let h = send_with(&svc, Method::HEAD, "/nested/", &[]).await?;
+    assert_eq!(h.header(header::CONTENT_LENGTH), l.body.len().to_string());
+
+    // A file is not a folder.
+    assert_eq!(get(&svc, "/app.js/").await?.status, StatusCode::NOT_FOUND);
+
+    // Root listing (no index.html) hides dotfiles and outside symlinks.
+    fs::remove_file(fx.root.join("index.html"))?;
+    let root = get(&svc, "/").await?;
+    let html = root.text();
+    assert_eq!(root.status, StatusCode::OK);
+    assert!(!html.contains(".env") && !html.contains(".git") && !html.contains("../"));
+    assert!(html.contains("href=\"./with%20space.txt\""));
+    assert!(html.contains("href=\"./%C3%BCn%C3%AFc%C3%B8d%C3%A9.txt\">ünïcødé.txt<"));
+    #[cfg(unix)]
+    {
+        assert!(!html.contains("link_out") && !html.contains("dir_out"));
+        assert!(!html.contains("env_link"));
+        assert!(html.contains("inner_link"));
+    }
+
+    let nolist = service(&fx, |o| o.listing = false)?;
+    assert_eq!(
+        get(&nolist, "/nested/").await?.status,
+        StatusCode::NOT_FOUND
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn odd_names_and_not_found_page() -> TestResult {
+    let fx = fixture()?;
+    let svc = service(&fx, |_| {})?;
+    let r = get(&svc, "/with%20space.txt").await?;
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (StatusCode::OK, "space content")
+    );
+    assert_eq!(r.header(header::CONTENT_TYPE), "text/plain; charset=utf-8");
+    let r = get(&svc, "/%C3%BCn%C3%AFc%C3%B8d%C3%A9.txt").await?;
+    assert_eq!(r.status, StatusCode::OK);
+    // Raw UTF-8 in the target (hyper passes it verbatim).
+    let r = get(&svc, "/ünïcødé.txt").await?;
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (StatusCode::OK, "unicode content")
+    );
+    // The query string never changes what is served.
+    let r = get(&svc, "/app.js?/../.env").await?;
+    assert_eq!(r.text(), "console.log(1)");
+
+    let r = get(&svc, "/nope/%3Cscript%3Ealert(1)%3C%2Fscript%3E").await?;
+    // `%2F` inside a segment is malformed (400); the page still escapes what it shows.
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = get(&svc, "/%3Cscript%3Ealert(1)%3C.js").await?;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.header(header::CONTENT_TYPE), "text/html; charset=utf-8");
+    let html = r.text();
+    assert!(html.contains("404 Not Found"));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;.js"));
+    assert!(!html.contains("<script>"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn spa_fallback() -> TestResult {
+    let fx = fixture()?;
+    let svc = service(&fx, |o| o.spa = true)?;
+    let r = send_with(
+        &svc,
+        Method::GET,
+        "/app/users/42",
+        &[(header::ACCEPT, "text/html,*/*;q=0.8")],
+    )
+    .await?;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text().contains("<h1>home</h1>") && r.text().contains(TAG));
+    let h = send_with(&svc, Method::HEAD, "/app/users/42", &[]).await?;
+    assert_eq!(h.header(header::CONTENT_LENGTH), r.body.len().to_string());
+
+    assert_eq!(
+        get(&svc, "/missing.js").await?.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(get(&svc, "/.env").await?.status, StatusCode::NOT_FOUND);
+    assert_eq!(get(&svc, "/../x").await?.status, StatusCode::BAD_REQUEST);
+    let json = send_with(
+        &svc,
+        Method::GET,
+        "/api/users",
+        &[(header::ACCEPT, "application/json")],
+    )
+    .await?;
+    assert_eq!(json.status, StatusCode::NOT_FOUND);
+    let post = send_with(&svc, Method::POST, "/app/route", &[]).await?;
+    assert_eq!(post.status, StatusCode::METHOD_NOT_ALLOWED);
+    // Existing files still win.
+    assert_eq!(get(&svc, "/app.js").await?.text(), "console.log(1)");
+
+    let off = service(&fx, |_| {})?;
+    assert_eq!(
+        get(&off, "/app/users/42").await?.status,
+        StatusCode::NOT_FOUND
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn pre_epoch_mtime_does_not_panic() -> TestResult {
+    let fx = fixture()?;
+    let f = fs::File::options()
+        .write(true)
+        .open(fx.root.join("app.js"))?;
+    if let Some(t) = UNIX_EPOCH.checked_sub(Duration::from_secs(86_400)) {
+        if f.set_modified(t).is_ok() {
+            let svc = service(&fx, |_| {})?;
+            let r = get(&svc, "/app.js").await?;
+            assert_eq!(r.status, StatusCode::OK);
+            assert!(r.headers.get(header::LAST_MODIFIED).is_none());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn unreadable_file_is_403() -> TestResult {
+    use std::os::unix::fs::PermissionsExt;
+    let fx = fixture()?;
+    let path = fx.root.join("locked.txt");
+    fs::write(&path, "x")?;
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o000))?;
+    if fs::read(&path).is_ok() {
+        return Ok(()); // running as root: permissions are not enforced
+    }
+    let svc = service(&fx, |_| {})?;
+    assert_eq!(
+        get(&svc, "/locked.txt").await?.status,
+        StatusCode::FORBIDDEN
+    );
+    Ok(())
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn fifo_is_not_served() -> TestResult {
+    let fx = fixture()?;
+    let made = std::process::Command::new("mkfifo")
+        .arg(fx.root.join("pipe"))
+        .status()
+        .is_ok_and(|s| s.success());
+    if made {
+        let svc = service(&fx, |_| {})?;
+        assert_eq!(get(&svc, "/pipe").await?.status, StatusCode::NOT_FOUND);
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn url_path_for_maps_back() -> TestResult {
+    let fx = fixture()?;
+    let svc = service(&fx, |_| {})?;
+    let canon = svc.root().to_path_buf();
+    assert_eq!(svc.url_path_for(&canon).as_deref(), Some("/"));
+    assert_eq!(
+        svc.url_path_for(&canon.join("nested/b.txt")).as_deref(),
+        Some("/nested/b.txt")
+    );
+    assert_eq!(
+        svc.url_path_for(&fx.root.join("with space.txt")).as_deref(),
+        Some("/with%20space.txt")
+    );
+    assert_eq!(
+        svc.url_path_for(&fx.root.join("gone/deleted.css"))
+            .as_deref(),
+        Some("/gone/deleted.css")
+    );
+    assert_eq!(svc.url_path_for(&fx.root.join(".env")), None);
+    assert_eq!(svc.url_path_for(&fx.root.join(".git/config")), None);
+    assert_eq!(svc.url_path_for(&fx.tmp.path().join("secret.txt")), None);
+    assert_eq!(svc.url_path_for(&fx.root.join("../secret.txt")), None);
+    let shown = service(&fx, |o| o.show_hidden = true)?;
+    assert_eq!(
+        shown.url_path_for(&fx.root.join(".env")).as_deref(),
+        Some("/.env")
+    );
+    Ok(())
+}
+
+#[test]
+fn new_rejects_missing_or_file_roots() -> io::Result<()> {
+    let fx = fixture()?;
+    assert!(StaticFiles::new(StaticOptions::new(fx.root.join("nope"))).is_err());
+    assert!(StaticFiles::new(StaticOptions::new(fx.root.join("app.js"))).is_err());
+    Ok(())
+}

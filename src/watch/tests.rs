@@ -1,0 +1,481 @@
+//! Real file system tests. They assert on content only; every wait is bounded
+//! by `WAIT` and ends as soon as the expected change arrives.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use super::*;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+struct Fixture {
+    _tmp: tempfile::TempDir,
+    /// Canonical path of the parent of `root`.
+    base: PathBuf,
+    /// Canonical path of the watched folder.
+    root: PathBuf,
+}
+
+fn fixture() -> Fixture {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let base = fs::canonicalize(tmp.path()).expect("canonical tempdir");
+    let root = base.join("site");
+    fs::create_dir(&root).expect("mkdir site");
+    Fixture {
+        _tmp: tmp,
+        base,
+        root,
+    }
+}
+
+fn opts(path: &Path) -> WatchOptions {
+    WatchOptions {
+        quiet: Duration::from_millis(30),
+        max_delay: Duration::from_secs(1),
+        ..WatchOptions::new([path])
+    }
+}
+
+#[derive(Debug, Default)]
+struct Seen {
+    sets: Vec<ChangeSet>,
+    paths: BTreeSet<PathBuf>,
+    rescans: usize,
+}
+
+impl Seen {
+    fn has(&self, p: &Path) -> bool {
+        self.paths.contains(p)
+    }
+}
+
+/// Receive change sets until `done` holds for everything received in this
+/// call. Panics (with what was seen) after `WAIT`.
+async fn until(rx: &mut mpsc::Receiver<ChangeSet>, mut done: impl FnMut(&Seen) -> bool) -> Seen {
+    let mut seen = Seen::default();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !done(&seen) {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(set)) => {
+                seen.paths.extend(set.paths.iter().cloned());
+                seen.rescans += usize::from(set.rescan);
+                seen.sets.push(set);
+            }
+            Ok(None) => panic!("change set channel closed; seen so far: {seen:#?}"),
+            Err(_) => panic!("timed out; seen so far: {seen:#?}"),
+        }
+    }
+    seen
+}
+
+fn write(p: &Path, body: &str) {
+    fs::write(p, body).unwrap_or_else(|e| panic!("write {}: {e}", p.display()));
+}
+
+fn age(p: &Path) {
+    let old = SystemTime::now() - Duration::from_secs(30);
+    let f = fs::File::options()
+        .write(true)
+        .open(p)
+        .expect("open to age");
+    f.set_modified(old).expect("set mtime");
+}
+
+#[tokio::test]
+async fn create_is_seen() {
+    let fx = fixture();
+    let (w, mut rx) = Watcher::start(opts(&fx.root)).expect("start");
+    assert!(!w.is_polling());
+    let a = fx.root.join("a.txt");
+    write(&a, "hello");
+    let seen = until(&mut rx, |s| s.has(&a)).await;
+    assert_eq!(seen.paths, BTreeSet::from([a]));
+    assert_eq!(seen.rescans, 0);
+}
+
+#[tokio::test]
+async fn modify_is_seen() {
+    let fx = fixture();
+    let a = fx.root.join("a.txt");
+    write(&a, "v1");
+    let (_w, mut rx) = Watcher::start(opts(&fx.root)).expect("start");
+    let mut f = fs::OpenOptions::new().append(true).open(&a).expect("open");
+    f.write_all(b"v2").expect("append");
+    drop(f);
+    until(&mut rx, |s| s.has(&a)).await;
+}
+
+#[tokio::test]
+async fn touch_is_seen_but_chmod_is_not() {
+    let fx = fixture();
+    let a = fx.root.join("a.txt");
+    let b = fx.root.join("b.txt");
+    write(&a, "a");
+    write(&b, "b");
+    age(&a);
+    age(&b);
+    let (_w, mut rx) = Watcher::start(opts(&fx.root)).expect("start");
+    // chmod on an old file: metadata only, dropped.
+    let mut perm = fs::metadata(&a).expect("meta").permissions();
+    perm.set_readonly(true);
+    fs::set_permissions(&a, perm).expect("chmod");
+    // `touch b.txt`: only the mtime changes (inotify IN_ATTRIB).
+    fs::File::options()
+        .write(true)
+        .open(&b)
+        .expect("open")
+        .set_modified(SystemTime::now())
+        .expect("touch");
+    let seen = until(&mut rx, |s| s.has(&b)).await;
+    assert!(!seen.has(&a), "chmod must not count: {seen:#?}");
+}
+
+#[tokio::test]
+async fn delete_is_seen() {
+    let fx = fixture();
+    let a = fx.root.join("a.txt");
+    write(&a, "bye");
+    let (_w, mut rx) = Watcher::start(opts(&fx.root)).expect("start");
+    fs::remove_file(&a).expect("rm");
+    until(&mut rx, |s| s.has(&a)).await;
+}
+
+#[tokio::test]
+async fn rename_reports_both_paths() {
+    let fx = fixture();
+    let a = fx.root.join("a.txt");
+    let b = fx.root.join("b.txt");
+    write(&a, "x");
+    let (_w, mut rx) = Watcher::start(opts(&fx.root)).expect("start");
+    fs::rename(&a, &b).expect("mv");
+    let seen = until(&mut rx, |s| s.has(&a) && s.has(&b)).await;
+    assert_eq!(seen.paths, BTreeSet::from([a, b]));
+}
+
+#[tokio::test]
+async fn atomic_save_reports_the_target_only() {
+    let fx = fixture();
+    let target = fx.root.join("a.js");
+    let temp = fx.root.join(".a.js.tmp");
+    write(&target, "old");
+    let (_w, mut rx) = Watcher::start(opts(&fx.root)).expect("start");
+    write(&temp, "new");
+    fs::rename(&temp, &target).expect("rename over");
+    let seen = until(&mut rx, |s| s.has(&target)).await;
+    assert_eq!(seen.paths, BTreeSet::from([target]));
+}
+
+#[tokio::test]
+async fn burst_of_500_is_one_change_set() {
+    let fx = fixture();
+    let dir = fx.root.join("out");
+    fs::create_dir(&dir).expect("mkdir");
+    // A wide quiet window so a descheduled writer cannot split the burst.
+    let o = WatchOptions {
+        quiet: Duration::from_millis(1000),
+        max_delay: Duration::from_secs(60),
+        ..WatchOptions::new([&fx.root])
+    };
+    let (_w, mut rx) = Watcher::start(o).expect("start");
+    let files: BTreeSet<PathBuf> = (0..500).map(|i| dir.join(format!("f{i:03}.js"))).collect();
+    for f in &files {
+        write(f, "x");
+    }
+    let seen = until(&mut rx, |s| files.iter().all(|f| s.has(f))).await;
+    assert_eq!(seen.sets.len(), 1, "expected one change set");
+    assert_eq!(
+        seen.sets[0].paths.iter().cloned().collect::<BTreeSet<_>>(),
+        files
+    );
+    assert_eq!(seen.sets[0].paths.len(), 500);
+    assert!(!seen.sets[0].rescan);
+    // Nothing of the burst trails behind: the next set holds only the sentinel.
+    let sentinel = fx.root.join("sentinel.txt");
+    write(&sentinel, "s");
+    let next = until(&mut rx, |s| !s.sets.is_empty()).await;
+    assert_eq!(next.sets[0].paths, vec![sentinel]);
+}
+
+#[tokio::test]
+async fn ignored_paths_produce_nothing() {
+    let fx = fixture();
+    // Present before start: never watched.
+    fs::create_dir_all(fx.root.join("node_modules/pkg")).expect("mkdir");
+    fs::create_dir_all(fx.root.join("sub/target/debug")).expect("mkdir");
+    let (_w, mut rx) = Watcher::start(opts(&fx.root)).expect("start");
+    write(&fx.root.join("node_modules/pkg/index.js"), "x");
+    write(&fx.root.join("node_modules/new.js"), "x");
+    write(&fx.root.join("sub/target/debug/app"), "x");
+    // Created after start.
+    fs::create_dir_all(fx.root.join(".git/objects")).expect("mkdir .git");
+    write(&fx.root.join(".git/index"), "x");
+    write(&fx.root.join(".git/objects/ab"), "x");
+    write(&fx.root.join(".x.swp"), "x");
+    write(&fx.root.join(".x.swx"), "x");
+    write(&fx.root.join("4913"), "x");
+    write(&fx.root.join("x.js~"), "x");
+    write(&fx.root.join(".#x.js"), "x");
+    write(&fx.root.join("x.js___jb_tmp___"), "x");
+    write(&fx.root.join("sub/.DS_Store"), "x");
+    write(&fx.root.join("keep.log"), "x");
+    let real = fx.root.join("real.txt");
+    write(&real, "x");
+    let seen = until(&mut rx, |s| s.has(&real)).await;
+    let allowed = BTreeSet::from([real, fx.root.join("keep.log")]);
+    assert!(
+        seen.paths.is_subset(&allowed),
+        "unexpected paths: {seen:#?}"
+    );
+}
+
+#[tokio::test]
+async fn user_ignore_patterns_apply() {
+    let fx = fixture();
+    let o = WatchOptions {
+        ignore: vec!["*.log".to_owned(), "cache".to_owned()],
+        ..opts(&fx.root)
+    };
+    let (_w, mut rx) = Watcher::start(o).expect("start");
+    write(&fx.root.join("debug.log"), "x");
+    fs::create_dir(fx.root.join("cache")).expect("mkdir");
+    write(&fx.root.join("cache/a.bin"), "x");
+    let real = fx.root.join("real.txt");
+    write(&real, "x");
+    let seen = until(&mut rx, |s| s.has(&real)).await;
+    assert_eq!(seen.paths, BTreeSet::from([real]));
+}
+
+#[tokio::test]
+async fn new_folders_are_watched_and_early_files_reported() {
+    let fx = fixture();
+    let (_w, mut rx) = Watcher::start(opts(&fx.root)).expect("start");
+    // Written right after mkdir, likely before the new watch exists.
+    fs::create_dir_all(fx.root.join("a/b/c")).expect("mkdir -p");
+    let early = fx.root.join("a/b/c/early.txt");
+    write(&early, "x");
+    until(&mut rx, |s| s.has(&early)).await;
+    // The new folders now have watches.
+    let later = fx.root.join("a/b/later.txt");
+    write(&later, "x");
+    until(&mut rx, |s| s.has(&later)).await;
+}
+
+#[tokio::test]
+async fn renamed_folder_is_followed_under_its_new_name() {
+    let fx = fixture();
+    fs::create_dir_all(fx.root.join("old/deep")).expect("mkdir");
+    let (_w, mut rx) = Watcher::start(opts(&fx.root)).expect("start");
+    fs::rename(fx.root.join("old"), fx.root.join("new")).expect("mv");
+    let new = fx.root.join("new");
+    until(&mut rx, |s| s.has(&new)).await;
+    let f = fx.root.join("new/deep/x.txt");
+    write(&f, "x");
+    let seen = until(&mut rx, |s| s.has(&f)).await;
+    assert!(
+        !seen
+            .paths
+            .iter()
+            .any(|p| p.starts_with(fx.root.join("old"))),
+        "stale old/ path reported: {seen:#?}"
+    );
+}
+
+#[tokio::test]
+async fn symlinked_root_reports_canonical_paths() {
+    let fx = fixture();
+    let link = fx.base.join("link");
+    std::os::unix::fs::symlink(&fx.root, &link).expect("symlink");
+    let (_w, mut rx) = Watcher::start(opts(&link)).expect("start");
+    write(&link.join("a.txt"), "x");
+    let canonical = fx.root.join("a.txt");
+    until(&mut rx, |s| s.has(&canonical)).await;
+}
+
+#[tokio::test]
+async fn single_file_root_survives_atomic_saves() {
+    let fx = fixture();
+    let page = fx.root.join("index.html");
+    let other = fx.root.join("other.html");
+    write(&page, "v1");
+    let (_w, mut rx) = Watcher::start(opts(&page)).expect("start");
+    for v in ["v2", "v3"] {
+        write(&other, v);
+        let tmp = fx.root.join("index.html.tmp");
+        write(&tmp, v);
+        fs::rename(&tmp, &page).expect("rename over");
+        let seen = until(&mut rx, |s| s.has(&page)).await;
+        assert_eq!(seen.paths, BTreeSet::from([page.clone()]));
+    }
+}
+
+#[tokio::test]
+async fn poll_mode_works() {
+    let fx = fixture();
+    let old = fx.root.join("old.txt");
+    write(&old, "v1");
+    age(&old); // so the rewrite is a later mtime even at 1 s resolution
+    let o = WatchOptions {
+        poll: Some(Duration::from_millis(100)),
+        ..opts(&fx.root)
+    };
+    let (w, mut rx) = Watcher::start(o).expect("start");
+    assert!(w.is_polling());
+    let a = fx.root.join("a.txt");
+    write(&a, "x");
+    until(&mut rx, |s| s.has(&a)).await;
+    write(&old, "v2");
+    until(&mut rx, |s| s.has(&old)).await;
+    fs::create_dir(fx.root.join("sub")).expect("mkdir");
+    let nested = fx.root.join("sub/n.txt");
+    write(&nested, "x");
+    until(&mut rx, |s| s.has(&nested)).await;
+    fs::remove_file(&a).expect("rm");
+    let seen = until(&mut rx, |s| s.has(&a)).await;
+    assert!(
+        !seen.paths.contains(&fx.root),
+        "folder mtime noise leaked: {seen:#?}"
+    );
+}
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("capture lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
+    type Writer = Capture;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+impl Capture {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().expect("capture lock")).into_owned()
+    }
+}
+
+#[tokio::test]
+async fn watch_limit_at_start_falls_back_to_polling() {
+    let fx = fixture();
+    fs::create_dir_all(fx.root.join("a/b")).expect("mkdir");
+    let cap = Capture::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(cap.clone())
+        .with_ansi(false)
+        .finish();
+    let o = WatchOptions {
+        poll: None,
+        ..opts(&fx.root)
+    };
+    let hooks = Hooks {
+        native_watch_budget: Some(1), // the root succeeds, `a` hits the limit
+    };
+    let (w, mut rx) =
+        tracing::subscriber::with_default(subscriber, || start_inner(o, hooks)).expect("start");
+    assert!(w.is_polling());
+    let log = cap.text();
+    assert_eq!(log.matches("WARN").count(), 1, "one warning: {log}");
+    assert!(
+        log.contains("sudo sysctl fs.inotify.max_user_watches=524288"),
+        "{log}"
+    );
+    assert!(log.contains("--poll"), "{log}");
+    let f = fx.root.join("a/b/x.txt");
+    write(&f, "x");
+    until(&mut rx, |s| s.has(&f)).await;
+}
+
+#[tokio::test]
+async fn watch_limit_later_falls_back_to_polling() {
+    let fx = fixture();
+    let hooks = Hooks {
+        native_watch_budget: Some(1), // only the root
+    };
+    let (w, mut rx) = start_inner(opts(&fx.root), hooks).expect("start");
+    assert!(!w.is_polling());
+    fs::create_dir(fx.root.join("sub")).expect("mkdir");
+    // The switch asks for a full reload, since events may have been missed.
+    until(&mut rx, |s| s.rescans > 0).await;
+    assert!(w.is_polling());
+    let f = fx.root.join("sub/x.txt");
+    write(&f, "x");
+    until(&mut rx, |s| s.has(&f)).await;
+}
+
+async fn root_recreated(poll: Option<Duration>) {
+    let fx = fixture();
+    write(&fx.root.join("a.txt"), "x");
+    let o = WatchOptions {
+        poll,
+        ..opts(&fx.root)
+    };
+    let (_w, mut rx) = Watcher::start(o).expect("start");
+    fs::remove_dir_all(&fx.root).expect("rm -r");
+    let a = fx.root.join("a.txt");
+    until(&mut rx, |s| s.has(&a)).await;
+    fs::create_dir(&fx.root).expect("mkdir again");
+    // Re-armed: a full reload is requested.
+    until(&mut rx, |s| s.rescans > 0).await;
+    let b = fx.root.join("b.txt");
+    write(&b, "x");
+    until(&mut rx, |s| s.has(&b)).await;
+}
+
+#[tokio::test]
+async fn root_deleted_and_recreated_is_watched_again() {
+    root_recreated(None).await;
+}
+
+#[tokio::test]
+async fn root_deleted_and_recreated_is_watched_again_when_polling() {
+    root_recreated(Some(Duration::from_millis(100))).await;
+}
+
+#[tokio::test]
+async fn dropping_the_watcher_ends_the_stream() {
+    let fx = fixture();
+    let (w, mut rx) = Watcher::start(opts(&fx.root)).expect("start");
+    drop(w);
+    let end = tokio::time::timeout(WAIT, async { while rx.recv().await.is_some() {} }).await;
+    assert!(end.is_ok(), "receiver did not end after drop");
+}
+
+#[tokio::test]
+async fn start_errors() {
+    let fx = fixture();
+    let missing = fx.root.join("nope");
+    match Watcher::start(WatchOptions::new([&missing])) {
+        Err(WatchError::PathNotFound(p)) => assert_eq!(p, missing),
+        other => panic!("expected PathNotFound, got {other:?}"),
+    }
+    let bad = WatchOptions {
+        ignore: vec!["[".to_owned()],
+        ..WatchOptions::new([&fx.root])
+    };
+    match Watcher::start(bad) {
+        Err(WatchError::InvalidIgnore { pattern, .. }) => assert_eq!(pattern, "["),
+        other => panic!("expected InvalidIgnore, got {other:?}"),
+    }
+}
+
+#[test]
+fn start_outside_a_runtime_is_an_error() {
+    let fx = fixture();
+    assert!(matches!(
+        Watcher::start(WatchOptions::new([&fx.root])),
+        Err(WatchError::NoRuntime)
+    ));
+}

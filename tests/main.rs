@@ -1,0 +1,9 @@
+//! One integration harness: every suite is a module here, so the tests link once.
+
+mod common;
+mod sockjs;
+
+mod dev_server;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../examples/sockjs_test_server.rs"]
+mod sockjs_test_server;
