@@ -223,13 +223,34 @@ pub fn require(what: &str, available: bool) -> bool {
     false
 }
 
-/// Whether `node` and the npm test dependencies are installed.
+/// Whether `node` and the npm test dependencies are available. When Node
+/// is there but the dependencies are not, they are installed once with
+/// `npm ci` from the lock file.
 pub fn node_ready() -> bool {
-    let node = std::process::Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    node && repo().join("node_modules/sockjs-client").is_dir()
+    static READY: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *READY.get_or_init(|| {
+        let works = |tool: &str| {
+            std::process::Command::new(tool)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        };
+        if !works("node") {
+            return false;
+        }
+        let installed = || {
+            repo().join("node_modules/sockjs-client").is_dir()
+                && repo().join("node_modules/playwright-core").is_dir()
+        };
+        if !installed() && works("npm") {
+            eprintln!("installing the npm test dependencies (npm ci)…");
+            let _ = std::process::Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+                .current_dir(repo())
+                .status();
+        }
+        installed()
+    })
 }
 
 /// Whether Chromium and playwright-core are installed.

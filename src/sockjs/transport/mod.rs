@@ -103,6 +103,8 @@ pub(crate) fn receive(
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     cors::no_cache(headers);
+    // Cross-origin pages read every receiving transport (EventSource too).
+    cors::cors(headers, parts, &shared.options);
     cors::jsessionid(headers, parts, &shared.options);
     response
 }

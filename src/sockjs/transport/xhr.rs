@@ -15,20 +15,12 @@ const CONTENT_TYPE: &str = "application/javascript; charset=UTF-8";
 
 /// `POST …/xhr`: one frame per response.
 pub(crate) fn polling(shared: &Arc<Shared>, parts: Parts, id: &str) -> Response<Body> {
-    with_cors(
-        receive(shared, &parts, id, Framing::XhrPolling, CONTENT_TYPE),
-        &parts,
-        shared,
-    )
+    receive(shared, &parts, id, Framing::XhrPolling, CONTENT_TYPE)
 }
 
 /// `POST …/xhr_streaming`: frames as they come, until the response limit.
 pub(crate) fn streaming(shared: &Arc<Shared>, parts: Parts, id: &str) -> Response<Body> {
-    with_cors(
-        receive(shared, &parts, id, Framing::XhrStreaming, CONTENT_TYPE),
-        &parts,
-        shared,
-    )
+    receive(shared, &parts, id, Framing::XhrStreaming, CONTENT_TYPE)
 }
 
 fn with_cors(mut response: Response<Body>, parts: &Parts, shared: &Shared) -> Response<Body> {
