@@ -86,6 +86,10 @@ pub struct Cli {
     /// Follow symlinks that lead outside the served folder.
     #[arg(long)]
     pub follow_symlinks: bool,
+    /// Run this shell command on start and after every change, and report
+    /// its result to the browsers (errors appear in the overlay).
+    #[arg(long, value_name = "COMMAND")]
+    pub exec: Option<String>,
     /// Print only errors.
     #[arg(short, long)]
     pub quiet: bool,
@@ -119,6 +123,12 @@ impl Cli {
                 bail!("--watch {}: no such file or folder", path.display());
             }
         }
+        if self.exec.as_deref().is_some_and(|c| c.trim().is_empty()) {
+            bail!("--exec needs a command");
+        }
+        if self.exec.is_some() && self.no_watch {
+            bail!("--exec runs on changes; it cannot be combined with --no-watch");
+        }
         if self.poll == Some(0) {
             bail!("invalid --poll 0: the interval must be at least 1 ms");
         }
@@ -150,6 +160,7 @@ impl Cli {
             show_hidden: self.show_hidden,
             follow_symlinks: self.follow_symlinks,
             heartbeat: Duration::from_millis(self.heartbeat_ms.max(10)),
+            reload_on_change: self.exec.is_none(),
         })
     }
 }

@@ -76,6 +76,9 @@ pub struct Config {
     pub follow_symlinks: bool,
     /// SockJS heartbeat interval. Default 25 s.
     pub heartbeat: Duration,
+    /// Announce change sets to browsers by itself. Default true; off when a
+    /// build tool reports builds instead.
+    pub reload_on_change: bool,
 }
 
 impl Default for Config {
@@ -99,6 +102,7 @@ impl Default for Config {
             show_hidden: false,
             follow_symlinks: false,
             heartbeat: Duration::from_secs(25),
+            reload_on_change: true,
         }
     }
 }

@@ -13,6 +13,7 @@
 #![deny(missing_docs, unsafe_code)]
 
 pub mod body;
+mod builder;
 pub mod client_assets;
 pub mod config;
 mod error;
@@ -27,6 +28,7 @@ pub mod sockjs;
 mod static_files;
 pub mod watch;
 
+pub use builder::ServerBuilder;
 pub use config::{Config, WatchConfig};
 pub use error::Error;
 pub use event::Event;

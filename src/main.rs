@@ -1,6 +1,7 @@
 //! The `devserve` command: a thin shell over the library.
 
 mod cli;
+mod exec;
 
 use clap::Parser;
 use devserve::{Event, Server};
@@ -113,6 +114,16 @@ async fn run(cli: cli::Cli) -> anyhow::Result<()> {
         if server.is_polling() {
             println!("  Watching by polling");
         }
+    }
+    if let Some(command) = cli.exec.clone() {
+        let builder = exec::Builder {
+            command,
+            root: exec::canonical(&config.root),
+            handle: server.handle(),
+            progress: cli.progress,
+            quiet: cli.quiet,
+        };
+        tokio::spawn(builder.run(server.changes()));
     }
     if cli.open {
         open_browser(&format!("http://localhost:{}/", addr.port()));

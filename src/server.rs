@@ -2,6 +2,7 @@
 //! watcher to the hub.
 
 use crate::body::{self, ResponseBody};
+use crate::builder::ServerBuilder;
 use crate::client_assets;
 use crate::config::{Config, CLIENT_PATH, SOCKJS_PREFIX};
 use crate::event::Event;
@@ -19,8 +20,10 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::convert::Infallible;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -38,6 +41,13 @@ const MAX_SESSIONS: usize = 20_000;
 /// Change sets with more URL paths than this go out without `content-changed` paths.
 const MAX_CHANGED_PATHS: usize = 100;
 
+/// An embedder's handler for requests the static files do not answer.
+pub(crate) type Fallback = Arc<
+    dyn Fn(Request<Incoming>) -> Pin<Box<dyn Future<Output = Response<ResponseBody>> + Send>>
+        + Send
+        + Sync,
+>;
+
 /// A running dev server. Dropping it stops it less gracefully than [`Server::shutdown`].
 #[derive(Debug)]
 pub struct Server {
@@ -45,6 +55,7 @@ pub struct Server {
     hub: Hub,
     sockjs: SockJsServer,
     events: broadcast::Sender<Event>,
+    changes: broadcast::Sender<ChangeSet>,
     stop: watch::Sender<bool>,
     accept_task: JoinHandle<()>,
     watcher: Option<Watcher>,
@@ -57,11 +68,25 @@ struct App {
     policy: GuardPolicy,
     headers: Vec<(HeaderName, HeaderValue)>,
     cors: bool,
+    fallback: Option<Fallback>,
 }
 
 impl Server {
+    /// A builder for a server.
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder::new()
+    }
+
     /// Start serving with `config`.
     pub async fn start(config: Config) -> Result<Server, Error> {
+        Server::start_with(config, None).await
+    }
+
+    /// Start serving with `config` and an optional fallback handler.
+    pub(crate) async fn start_with(
+        config: Config,
+        fallback: Option<Fallback>,
+    ) -> Result<Server, Error> {
         let root = check_root(&config.root)?;
         let static_files = StaticFiles::new(StaticOptions {
             root: root.clone(),
@@ -109,6 +134,7 @@ impl Server {
         });
 
         let (events, _) = broadcast::channel(64);
+        let (change_sets, _) = broadcast::channel(64);
         let watcher = if config.watch.enabled {
             let mut paths = vec![root.clone()];
             paths.extend(config.watch.extra_paths.iter().cloned());
@@ -121,6 +147,8 @@ impl Server {
                 hub.clone(),
                 static_files.clone(),
                 events.clone(),
+                change_sets.clone(),
+                config.reload_on_change,
             ));
             Some(watcher)
         } else {
@@ -141,6 +169,7 @@ impl Server {
             },
             headers: config.headers.clone(),
             cors: config.cors,
+            fallback,
         });
         let (stop, stopped) = watch::channel(false);
         let accept_task = tokio::spawn(accept_loop(listener, app, stopped));
@@ -153,6 +182,7 @@ impl Server {
             hub,
             sockjs,
             events,
+            changes: change_sets,
             stop,
             accept_task,
             watcher,
@@ -177,6 +207,11 @@ impl Server {
     /// Events from now on (change sets, …).
     pub fn events(&self) -> broadcast::Receiver<Event> {
         self.events.subscribe()
+    }
+
+    /// Change sets from the watcher from now on: what a build tool rebuilds on.
+    pub fn changes(&self) -> broadcast::Receiver<ChangeSet> {
+        self.changes.subscribe()
     }
 
     /// Whether the watcher fell back to (or was asked for) polling.
@@ -328,6 +363,12 @@ impl App {
             }
         }
         let response = self.static_files.serve(&parts).await;
+        if response.status() == StatusCode::NOT_FOUND {
+            if let Some(fallback) = &self.fallback {
+                let response = fallback(Request::from_parts(parts, body)).await;
+                return self.finish(response, false);
+            }
+        }
         self.finish(response, self.cors)
     }
 
@@ -372,8 +413,14 @@ async fn follow_changes(
     hub: Hub,
     static_files: StaticFiles,
     events: broadcast::Sender<Event>,
+    subscribers: broadcast::Sender<ChangeSet>,
+    announce: bool,
 ) {
     while let Some(change) = changes.recv().await {
+        let _ = subscribers.send(change.clone());
+        if !announce {
+            continue;
+        }
         let urls: Vec<String> = change
             .paths
             .iter()

@@ -4,12 +4,10 @@
 
 use crate::common::*;
 use devserve::{Config, Server, WatchConfig};
-use futures_util::StreamExt;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
-use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 async fn start(root: &Path, adjust: impl FnOnce(&mut Config)) -> Server {
     let mut config = Config {
@@ -19,91 +17,6 @@ async fn start(root: &Path, adjust: impl FnOnce(&mut Config)) -> Server {
     };
     adjust(&mut config);
     Server::start(config).await.expect("server starts")
-}
-
-/// A live-reload client speaking SockJS over WebSocket.
-struct LiveClient {
-    ws: tokio_tungstenite::WebSocketStream<
-        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-    >,
-    pending: std::collections::VecDeque<Value>,
-}
-
-impl LiveClient {
-    async fn connect(addr: SocketAddr) -> LiveClient {
-        let url = format!("ws://{addr}/sockjs-node/000/{}/websocket", session_id());
-        let (ws, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .expect("connect");
-        let mut client = LiveClient {
-            ws,
-            pending: Default::default(),
-        };
-        assert_eq!(client.frame().await.as_deref(), Some("o"));
-        client
-    }
-
-    async fn frame(&mut self) -> Option<String> {
-        loop {
-            match tokio::time::timeout(WAIT, self.ws.next())
-                .await
-                .expect("frame in time")
-            {
-                Some(Ok(WsMessage::Text(t))) => return Some(t.as_str().to_string()),
-                Some(Ok(_)) => continue,
-                _ => return None,
-            }
-        }
-    }
-
-    /// The next message (heartbeat frames skipped).
-    async fn message(&mut self) -> Value {
-        while self.pending.is_empty() {
-            let frame = self.frame().await.expect("connection open");
-            if let Some(array) = frame.strip_prefix('a') {
-                let texts: Vec<String> = serde_json::from_str(array).expect("message frame");
-                for text in texts {
-                    self.pending
-                        .push_back(serde_json::from_str(&text).expect("json message"));
-                }
-            }
-        }
-        self.pending.pop_front().expect("message")
-    }
-
-    /// Messages up to and including the next `ok`/`warnings`/`errors`.
-    async fn until_status(&mut self) -> Vec<Value> {
-        let mut out = Vec::new();
-        loop {
-            let message = self.message().await;
-            let done = matches!(message["type"].as_str(), Some("ok" | "warnings" | "errors"));
-            out.push(message);
-            if done {
-                return out;
-            }
-        }
-    }
-
-    /// Whether anything arrives within `quiet`.
-    async fn silent_for(&mut self, quiet: Duration) -> bool {
-        if !self.pending.is_empty() {
-            return false;
-        }
-        loop {
-            match tokio::time::timeout(quiet, self.ws.next()).await {
-                Err(_) => return true,
-                Ok(Some(Ok(WsMessage::Text(t)))) if t.as_str() == "h" => continue,
-                Ok(_) => return false,
-            }
-        }
-    }
-}
-
-fn types(messages: &[Value]) -> Vec<&str> {
-    messages
-        .iter()
-        .map(|m| m["type"].as_str().unwrap_or("?"))
-        .collect()
 }
 
 fn site() -> tempfile::TempDir {

@@ -4,6 +4,7 @@ mod common;
 mod sockjs;
 
 mod dev_server;
+mod embedding;
 #[allow(dead_code, unreachable_pub)]
 #[path = "../examples/sockjs_test_server.rs"]
 mod sockjs_test_server;

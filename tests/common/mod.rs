@@ -3,6 +3,9 @@
 //! folders, and the gate for tests that need Node or Chromium.
 #![allow(dead_code)]
 
+mod live;
+pub use live::{types, LiveClient};
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -1,0 +1,200 @@
+//! [`ServerBuilder`]: a readable way to configure and start a dev server.
+
+use crate::body::ResponseBody;
+use crate::config::Config;
+use crate::protocol::Overlay;
+use crate::server::{Fallback, Server};
+use crate::Error;
+use http::{HeaderName, HeaderValue, Request, Response};
+use hyper::body::Incoming;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Builds a [`Server`]. Every setting starts at the [`Config`] default.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), devserve::Error> {
+/// use devserve::{Overlay, Server};
+/// let server = Server::builder()
+///     .root("dist")
+///     .bind("127.0.0.1:0".parse().unwrap())
+///     .live_reload(true)
+///     .overlay(Overlay { errors: true, warnings: true })
+///     .start()
+///     .await?;
+/// let handle = server.handle();
+/// handle.invalid();
+/// handle.ok("a1b2c3");
+/// server.shutdown().await;
+/// # Ok(()) }
+/// ```
+#[must_use]
+#[derive(Default)]
+pub struct ServerBuilder {
+    config: Config,
+    fallback: Option<Fallback>,
+}
+
+impl std::fmt::Debug for ServerBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerBuilder")
+            .field("config", &self.config)
+            .field("fallback", &self.fallback.is_some())
+            .finish()
+    }
+}
+
+impl ServerBuilder {
+    /// A builder with every default.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Start from an existing configuration.
+    pub fn from_config(config: Config) -> Self {
+        ServerBuilder {
+            config,
+            fallback: None,
+        }
+    }
+
+    /// The folder to serve. Default `.`.
+    pub fn root(mut self, root: impl Into<PathBuf>) -> Self {
+        self.config.root = root.into();
+        self
+    }
+
+    /// Address to listen on. Default `127.0.0.1:8080`; port 0 picks a free one.
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.config.addr = addr;
+        self
+    }
+
+    /// Fail when the port is taken instead of trying the next ones. Default false.
+    pub fn strict_port(mut self, strict: bool) -> Self {
+        self.config.strict_port = strict;
+        self
+    }
+
+    /// Reload pages after a build. Default true.
+    pub fn live_reload(mut self, on: bool) -> Self {
+        self.config.live_reload = on;
+        self
+    }
+
+    /// Tell clients the page updates itself (hot mode). Default false.
+    pub fn hot(mut self, on: bool) -> Self {
+        self.config.hot = on;
+        self
+    }
+
+    /// What the in-page overlay shows. Default errors only.
+    pub fn overlay(mut self, overlay: Overlay) -> Self {
+        self.config.overlay = Some(overlay);
+        self
+    }
+
+    /// Turn the in-page overlay off.
+    pub fn no_overlay(mut self) -> Self {
+        self.config.overlay = None;
+        self
+    }
+
+    /// Show build progress in pages. Default false.
+    pub fn progress(mut self, on: bool) -> Self {
+        self.config.progress = on;
+        self
+    }
+
+    /// Watch the served folder (and extra paths). Default true.
+    pub fn watch(mut self, on: bool) -> Self {
+        self.config.watch.enabled = on;
+        self
+    }
+
+    /// Also watch `path`.
+    pub fn watch_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.config.watch.extra_paths.push(path.into());
+        self
+    }
+
+    /// Ignore changes matching the glob `pattern`.
+    pub fn ignore(mut self, pattern: impl Into<String>) -> Self {
+        self.config.watch.ignore.push(pattern.into());
+        self
+    }
+
+    /// Poll for changes at `interval` instead of using native events.
+    pub fn poll(mut self, interval: Duration) -> Self {
+        self.config.watch.poll = Some(interval);
+        self
+    }
+
+    /// Announce change sets to browsers by itself (`invalid`, `content-changed`,
+    /// `hash`, `ok`). Default true. Build tools that rebuild on change turn this
+    /// off, follow [`Server::changes`], and report through [`Server::handle`].
+    pub fn reload_on_change(mut self, on: bool) -> Self {
+        self.config.reload_on_change = on;
+        self
+    }
+
+    /// Serve `/index.html` for missing extension-less paths. Default false.
+    pub fn spa(mut self, on: bool) -> Self {
+        self.config.spa = on;
+        self
+    }
+
+    /// Add a header to every response.
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.config.headers.push((name, value));
+        self
+    }
+
+    /// Accept this Host name besides localhost and IP literals.
+    pub fn allowed_host(mut self, host: impl Into<String>) -> Self {
+        self.config.allowed_hosts.push(host.into());
+        self
+    }
+
+    /// Inject the client into HTML pages. Default true.
+    pub fn inject(mut self, on: bool) -> Self {
+        self.config.inject = on;
+        self
+    }
+
+    /// Offer WebSocket on the live-reload endpoint. Default true.
+    pub fn websocket(mut self, on: bool) -> Self {
+        self.config.websocket = on;
+        self
+    }
+
+    /// Heartbeat interval of the live-reload endpoint. Default 25 s.
+    pub fn heartbeat(mut self, interval: Duration) -> Self {
+        self.config.heartbeat = interval;
+        self
+    }
+
+    /// Your own handler for every request the static files would answer
+    /// with 404 (an API, a proxy, generated pages…).
+    pub fn fallback<F, Fut>(mut self, handler: F) -> Self
+    where
+        F: Fn(Request<Incoming>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Response<ResponseBody>> + Send + 'static,
+    {
+        self.fallback = Some(Arc::new(move |req| Box::pin(handler(req))));
+        self
+    }
+
+    /// The configuration built so far.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Start the server.
+    pub async fn start(self) -> Result<Server, Error> {
+        Server::start_with(self.config, self.fallback).await
+    }
+}
