@@ -661,3 +661,18 @@ async fn cli_serves_moves_off_a_taken_port_and_exits_cleanly() {
         .expect("wait");
     assert!(exit.success(), "Ctrl-C exits 0, got {exit:?}");
 }
+
+#[tokio::test]
+async fn webpack_dev_server_3_client_reloads_and_reconnects() {
+    if !require("chromium and playwright-core", chromium_ready()) {
+        return;
+    }
+    let (ok, output) = run_node(
+        "wds3_client.mjs",
+        &[("DEVSERVE_BIN", env!("CARGO_BIN_EXE_devserve").to_string())],
+        Duration::from_secs(200),
+    )
+    .await;
+    println!("{output}");
+    assert!(ok, "webpack-dev-server 3's client against devserve failed:\n{output}");
+}

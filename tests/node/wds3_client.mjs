@@ -1,0 +1,161 @@
+// webpack-dev-server 3's own prebuilt client against devserve, in headless
+// Chromium: the compatibility bar for pages written for /sockjs-node.
+//
+// The client bundle (client/index.bundle.js of the npm package
+// webpack-dev-server@3.11.3) is fetched with `npm pack` into
+// node_modules/.cache/devserve-wds3/ on first use; it is never committed.
+// This script runs devserve itself (DEVSERVE_BIN) so it can stop and restart it:
+//   1. the page connects (console: "[WDS] Live Reloading enabled.") and reloads on a change;
+//   2. devserve stops -> "[WDS] Disconnected!"; restarted on the same port -> the page reloads;
+//   3. with --no-websocket the bundled sockjs-client falls back to xhr-streaming and still reloads.
+//
+//   DEVSERVE_BIN=target/debug/devserve node tests/node/wds3_client.mjs
+import { chromium } from 'playwright-core';
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRunner, sleep } from './harness.mjs';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const BIN = process.env.DEVSERVE_BIN;
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const CACHE = path.join(REPO, 'node_modules', '.cache', 'devserve-wds3');
+const BUNDLE = path.join(CACHE, 'index.bundle.js');
+
+function ensureBundle() {
+  if (fs.existsSync(BUNDLE)) return;
+  fs.mkdirSync(CACHE, { recursive: true });
+  execFileSync('npm', ['pack', 'webpack-dev-server@3.11.3', '--silent', '--pack-destination', CACHE], { stdio: 'pipe' });
+  execFileSync('tar', ['-xzf', path.join(CACHE, 'webpack-dev-server-3.11.3.tgz'), '-C', CACHE,
+    'package/client/index.bundle.js']);
+  fs.renameSync(path.join(CACHE, 'package', 'client', 'index.bundle.js'), BUNDLE);
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
+    srv.on('error', reject);
+  });
+}
+
+async function waitFor(what, check, ms = 10000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+function startDevserve(root, port, extra = []) {
+  const child = spawn(BIN, [root, '--port', String(port), '--strict-port', '--no-inject', ...extra],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { out += d; });
+  child.ready = waitFor('devserve to listen', () => out.includes('Local:'));
+  child.output = () => out;
+  return child;
+}
+
+async function stop(child) {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGINT');
+  await Promise.race([exited, sleep(5000)]);
+}
+
+let context;
+let userDataDir;
+let server;
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'devserve-wds3-'));
+const r = createRunner('webpack-dev-server 3 client', {
+  overallMs: Number(process.env.SOCKJS_TEST_TIMEOUT_MS || 150000),
+  onAbort: async () => { await stop(server); if (context) await context.close(); },
+});
+
+await r.group('setup', async (t) => {
+  t.ok(BIN && fs.existsSync(BIN), `devserve binary at ${BIN}`, 'set DEVSERVE_BIN');
+  ensureBundle();
+  t.ok(fs.statSync(BUNDLE).size > 10000, 'webpack-dev-server@3 client bundle available');
+  fs.copyFileSync(BUNDLE, path.join(root, 'wds-client.js'));
+  fs.writeFileSync(path.join(root, 'index.html'),
+    '<!doctype html><html><body><h1 id="v">one</h1><script src="/wds-client.js"></script></body></html>');
+  userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'devserve-chromium-'));
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM, headless: true, timeout: 60000,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  t.ok(context, 'chromium launched');
+}, 90000);
+
+async function openPage(port) {
+  const page = await context.newPage();
+  const logs = [];
+  const requests = [];
+  page.on('console', (m) => logs.push(m.text()));
+  page.on('request', (req) => requests.push(`${req.method()} ${new URL(req.url()).pathname}`));
+  let loads = 0;
+  page.on('load', () => { loads += 1; });
+  await page.goto(`http://localhost:${port}/index.html`);
+  return { page, logs, requests, loads: () => loads };
+}
+
+await r.group('websocket: connect, reload on change, reconnect after restart', async (t) => {
+  const port = await freePort();
+  server = startDevserve(root, port);
+  await server.ready;
+  const p = await openPage(port);
+  await waitFor('live reload to be enabled', () => p.logs.some((l) => l.includes('[WDS] Live Reloading enabled.')));
+  t.ok(true, 'client connected: "[WDS] Live Reloading enabled."');
+  await p.page.evaluate(() => { window.marker = 1; });
+  fs.writeFileSync(path.join(root, 'index.html'),
+    '<!doctype html><html><body><h1 id="v">two</h1><script src="/wds-client.js"></script></body></html>');
+  await waitFor('the page to reload', async () => (await p.page.evaluate(() => window.marker)) === undefined
+    && (await p.page.textContent('#v').catch(() => '')) === 'two');
+  t.ok(true, 'a file change reloaded the page with the new content');
+  t.ok(!p.requests.some((q) => q.includes('xhr_streaming')), 'used websocket (no xhr_streaming requests)');
+
+  await p.page.evaluate(() => { window.marker = 2; });
+  await stop(server);
+  await waitFor('the client to notice', () => p.logs.some((l) => l.includes('[WDS] Disconnected!')));
+  t.ok(true, 'server stopped: "[WDS] Disconnected!"');
+  server = startDevserve(root, port);
+  await server.ready;
+  await waitFor('a reload after reconnecting', async () =>
+    (await p.page.evaluate(() => window.marker).catch(() => undefined)) === undefined, 20000);
+  t.ok(true, 'server restarted on the same port: the client reconnected and reloaded');
+  await p.page.close();
+  await stop(server);
+}, 60000);
+
+await r.group('no websocket: falls back to xhr-streaming and still reloads', async (t) => {
+  const port = await freePort();
+  server = startDevserve(root, port, ['--no-websocket']);
+  await server.ready;
+  const p = await openPage(port);
+  await waitFor('live reload to be enabled', () => p.logs.some((l) => l.includes('[WDS] Live Reloading enabled.')));
+  t.ok(p.requests.some((q) => q.startsWith('POST') && q.endsWith('/xhr_streaming')), 'connected over xhr-streaming',
+    p.requests.join(', '));
+  await p.page.evaluate(() => { window.marker = 3; });
+  fs.writeFileSync(path.join(root, 'index.html'),
+    '<!doctype html><html><body><h1 id="v">three</h1><script src="/wds-client.js"></script></body></html>');
+  await waitFor('the page to reload', async () => (await p.page.evaluate(() => window.marker).catch(() => 3)) === undefined
+    && (await p.page.textContent('#v').catch(() => '')) === 'three');
+  t.ok(true, 'a file change reloaded the page over xhr-streaming');
+  await p.page.close();
+  await stop(server);
+}, 45000);
+
+await r.finish(async () => {
+  await stop(server);
+  if (context) await context.close();
+  fs.rmSync(root, { recursive: true, force: true });
+  if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+});
