@@ -226,3 +226,29 @@ mod tests {
         assert_eq!(decode(br#"["\\ud800"]"#), Ok(vec!["\\ud800".into()]));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn decoding_never_panics(payload in prop::collection::vec(any::<u8>(), 0..64)) {
+            let _ = decode(&payload);
+        }
+
+        #[test]
+        fn encoded_messages_decode_to_themselves(batch in prop::collection::vec(any::<String>(), 0..8)) {
+            let frame = messages(&batch);
+            prop_assert_eq!(decode(frame[1..].as_bytes()), Ok(batch));
+        }
+
+        #[test]
+        fn escaped_output_is_ascii_safe_for_the_protocol(text in any::<String>()) {
+            let encoded = json_string(&text);
+            prop_assert!(!encoded.chars().any(must_escape), "{encoded:?}");
+            prop_assert_eq!(serde_json::from_str::<String>(&encoded).ok(), Some(text));
+        }
+    }
+}

@@ -156,3 +156,29 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn partial_ranges_lie_inside_the_file(value in "[a-z= ,0-9-]{0,24}", len in 0u64..10_000) {
+            if let RangeDecision::Partial { start, end } = parse_range(&value, len) {
+                prop_assert!(start <= end && end < len, "{value} on {len}: {start}-{end}");
+            }
+        }
+
+        #[test]
+        fn well_formed_ranges_are_honoured(a in 0u64..5000, b in 0u64..5000, len in 1u64..5000) {
+            let (start, end) = (a.min(b), a.max(b));
+            let decision = parse_range(&format!("bytes={start}-{end}"), len);
+            if start < len {
+                prop_assert_eq!(decision, RangeDecision::Partial { start, end: end.min(len - 1) });
+            } else {
+                prop_assert_eq!(decision, RangeDecision::Unsatisfiable);
+            }
+        }
+    }
+}

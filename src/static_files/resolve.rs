@@ -558,3 +558,97 @@ mod tests {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod properties {
+    //! Whatever the request path, resolution never leaves the root.
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Pieces hostile paths are made of.
+    fn piece() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "/",
+            "//",
+            ".",
+            "..",
+            "%2e",
+            "%2E%2e",
+            "%2f",
+            "%2F",
+            "%5c",
+            "\\",
+            "%00",
+            ":",
+            "C:",
+            "a",
+            "dir",
+            "index.html",
+            "link",
+            ".env",
+            "%",
+            "%zz",
+            "%ff",
+            "~",
+            "é",
+            "%c3%a9",
+            "?",
+            "#",
+            "out",
+        ])
+    }
+
+    /// One fixture for every case: a root with a dotfile and a symlink out.
+    fn fixture() -> &'static (tempfile::TempDir, PathBuf) {
+        static FIXTURE: std::sync::OnceLock<(tempfile::TempDir, PathBuf)> =
+            std::sync::OnceLock::new();
+        FIXTURE.get_or_init(make_fixture)
+    }
+
+    fn make_fixture() -> (tempfile::TempDir, PathBuf) {
+        let outer = tempfile::tempdir().expect("temp dir");
+        let root = outer.path().join("root");
+        std::fs::create_dir_all(root.join("dir")).expect("dir");
+        std::fs::write(root.join("index.html"), "home").expect("file");
+        std::fs::write(root.join("dir/a"), "a").expect("file");
+        std::fs::write(root.join(".env"), "secret").expect("file");
+        std::fs::write(outer.path().join("out"), "secret").expect("file");
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(outer.path().join("out"), root.join("link")).expect("symlink");
+        let root = root.canonicalize().expect("canonical root");
+        (outer, root)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        #[test]
+        fn resolved_paths_stay_inside_the_root(pieces in prop::collection::vec(piece(), 0..10)) {
+            let (_, root) = fixture();
+            let raw = format!("/{}", pieces.concat());
+            let policy = Policy { show_hidden: false, follow_symlinks: false, listing: true };
+            match resolve(root, &raw, None, policy, false) {
+                Resolution::File { path, .. } => {
+                    prop_assert!(path.starts_with(root), "{raw} -> {}", path.display());
+                    prop_assert!(!path.ends_with(".env"), "{raw} served a dotfile");
+                }
+                Resolution::Directory { dir, .. } => prop_assert!(dir.starts_with(root), "{raw}"),
+                Resolution::Redirect { location } => {
+                    prop_assert!(location.starts_with('/'), "{location}");
+                    prop_assert!(!location.starts_with("//") && !location.starts_with("/\\"), "{raw} -> {location}");
+                }
+                Resolution::NotFound | Resolution::Forbidden | Resolution::BadRequest(_) => {}
+            }
+        }
+
+        #[test]
+        fn parsed_paths_have_only_plain_segments(raw in "/[a-z%./\\\\:0-9A-F]{0,24}") {
+            if let Ok(request) = parse_path(&raw) {
+                for segment in &request.segments {
+                    prop_assert!(!segment.is_empty() && segment != "." && segment != "..", "{raw}: {segment:?}");
+                    prop_assert!(!segment.contains(['/', '\\', ':', '\0']), "{raw}: {segment:?}");
+                }
+                prop_assert!(!request.encoded().starts_with("//"));
+            }
+        }
+    }
+}
