@@ -563,3 +563,47 @@ async fn real_sockjs_client_in_chromium() {
     println!("{output}");
     assert!(ok, "sockjs-client in Chromium failed:\n{output}");
 }
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_bounded_then_dropped() {
+    let options = Options::new("/t")
+        .max_queued_messages(8)
+        .write_timeout(Duration::from_millis(300));
+    let (addr, server, mut connections) = custom_server(options).await;
+    // A WebSocket client that reads nothing after connecting.
+    let (_ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/t/0/slow/websocket"))
+        .await
+        .expect("ws");
+    let conn = tokio::time::timeout(WAIT, connections.accept())
+        .await
+        .expect("accepted")
+        .expect("connection");
+    let chunk = "x".repeat(16 * 1024);
+    let mut refused = None;
+    for i in 0..100_000 {
+        match conn.write(&chunk) {
+            Ok(()) => tokio::task::yield_now().await,
+            Err(error) => {
+                refused = Some((i, error));
+                break;
+            }
+        }
+    }
+    let (written, error) = refused.expect("the queue never filled: memory is unbounded");
+    assert!(
+        error == WriteError::QueueFull || error == WriteError::Closed,
+        "{error:?}"
+    );
+    assert!(
+        written < 10_000,
+        "{written} messages buffered for a client that reads nothing"
+    );
+    let event = tokio::time::timeout(WAIT, conn.closed())
+        .await
+        .expect("dropped in time");
+    assert_eq!(event.code, 1006);
+    eventually("the stalled session to be released", || {
+        server.live_sessions() == 0
+    })
+    .await;
+}

@@ -139,6 +139,9 @@ pub struct Options {
     /// Most messages a session holds for a client that is not reading;
     /// beyond it [`crate::sockjs::WriteError::QueueFull`] is returned. Default 1,024.
     pub max_queued_messages: usize,
+    /// How long a client may take to accept one frame before it counts as
+    /// gone (a client that stopped reading). Default 30 s.
+    pub write_timeout: Duration,
     /// Where log lines go.
     pub log: LogFn,
 }
@@ -158,6 +161,7 @@ impl fmt::Debug for Options {
             .field("max_message_size", &self.max_message_size)
             .field("max_sessions", &self.max_sessions)
             .field("max_queued_messages", &self.max_queued_messages)
+            .field("write_timeout", &self.write_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -186,6 +190,7 @@ impl Options {
             max_message_size: 64 * 1024,
             max_sessions: 100_000,
             max_queued_messages: 1024,
+            write_timeout: Duration::from_secs(30),
             log: Arc::new(tracing_log),
         }
     }
@@ -259,6 +264,12 @@ impl Options {
     /// Set [`Options::max_queued_messages`].
     pub fn max_queued_messages(mut self, messages: usize) -> Self {
         self.max_queued_messages = messages;
+        self
+    }
+
+    /// Set [`Options::write_timeout`].
+    pub fn write_timeout(mut self, timeout: Duration) -> Self {
+        self.write_timeout = timeout;
         self
     }
 

@@ -117,8 +117,9 @@ async fn run_receiver(
     framing: Framing,
     tx: mpsc::Sender<Bytes>,
 ) {
+    let timeout = shared.options.write_timeout;
     if let Some(prelude) = framing.prelude() {
-        if tx.send(prelude).await.is_err() {
+        if !push(&tx, prelude, timeout).await {
             return;
         }
     }
@@ -127,19 +128,18 @@ async fn run_receiver(
     let mut sent = 0usize;
     match attach {
         Attach::Busy => {
-            let _ = tx
-                .send(framing.encode(&frame::close(2010, "Another connection still open")))
-                .await;
+            let refusal = framing.encode(&frame::close(2010, "Another connection still open"));
+            push(&tx, refusal, timeout).await;
             return;
         }
         Attach::Closed(close) => {
-            let _ = tx.send(framing.encode(&close)).await;
+            push(&tx, framing.encode(&close), timeout).await;
             return;
         }
         Attach::Opened => {
             let open = framing.encode(frame::OPEN);
             sent += open.len();
-            if tx.send(open).await.is_err() {
+            if !push(&tx, open, timeout).await {
                 session.detach(token, Detach::Aborted);
                 return;
             }
@@ -168,7 +168,7 @@ async fn run_receiver(
             }
         };
         sent += chunk.len();
-        if tx.send(chunk).await.is_err() {
+        if !push(&tx, chunk, timeout).await {
             session.detach(token, Detach::Aborted);
             return;
         }
@@ -177,6 +177,15 @@ async fn run_receiver(
             return;
         }
     }
+}
+
+/// Hand `chunk` to the response body; false when the client went away or
+/// did not take it within `timeout` (it stopped reading).
+async fn push(tx: &mpsc::Sender<Bytes>, chunk: Bytes, timeout: std::time::Duration) -> bool {
+    matches!(
+        tokio::time::timeout(timeout, tx.send(chunk)).await,
+        Ok(Ok(()))
+    )
 }
 
 /// Why a client payload could not be read.

@@ -11,6 +11,7 @@ use futures_util::{SinkExt, StreamExt};
 use http::{header, HeaderMap, HeaderValue, Request, Response, StatusCode, Version};
 use hyper_util::rt::TokioIo;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::{sleep_until, Instant};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
@@ -175,14 +176,30 @@ fn close_frame(code: u16, reason: &str) -> Message {
 
 /// Close our side and wait briefly for the client's close reply, so the
 /// TCP connection ends cleanly.
-async fn finish<S>(ws: &mut WebSocketStream<S>, code: u16, reason: &str)
+async fn finish<S>(ws: &mut WebSocketStream<S>, timeout: Duration, code: u16, reason: &str)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    if ws.send(close_frame(code, reason)).await.is_ok() {
+    if send_within(ws, close_frame(code, reason), timeout).await {
         let drain = async { while let Some(Ok(_)) = ws.next().await {} };
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(1), drain).await;
+        let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
     }
+}
+
+/// Whether `operation` succeeded within `timeout` (a client that stops
+/// reading must not hold its session forever).
+async fn within<E>(
+    timeout: Duration,
+    operation: impl std::future::Future<Output = Result<(), E>>,
+) -> bool {
+    matches!(tokio::time::timeout(timeout, operation).await, Ok(Ok(())))
+}
+
+async fn send_within<S>(ws: &mut WebSocketStream<S>, message: Message, timeout: Duration) -> bool
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    within(timeout, ws.send(message)).await
 }
 
 /// SockJS framing over WebSocket: `o`, `a[...]`, `h`, `c[...]`.
@@ -191,7 +208,8 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let heartbeat = shared.options.heartbeat_delay;
-    if ws.send(Message::text(frame::OPEN)).await.is_err() {
+    let timeout = shared.options.write_timeout;
+    if !send_within(&mut ws, Message::text(frame::OPEN), timeout).await {
         session.client_closed(1006, "Connection lost");
         return;
     }
@@ -199,7 +217,7 @@ where
     loop {
         match session.next_frame() {
             Some(Outgoing::Messages(frame)) => {
-                if ws.send(Message::text(frame)).await.is_err() {
+                if !send_within(&mut ws, Message::text(frame), timeout).await {
                     session.client_closed(1006, "Connection lost");
                     return;
                 }
@@ -207,8 +225,8 @@ where
                 continue;
             }
             Some(Outgoing::Close(frame)) => {
-                if ws.send(Message::text(frame)).await.is_ok() {
-                    finish(&mut ws, 1000, "Normal closure").await;
+                if send_within(&mut ws, Message::text(frame), timeout).await {
+                    finish(&mut ws, timeout, 1000, "Normal closure").await;
                 }
                 return;
             }
@@ -222,7 +240,7 @@ where
                     Err(DecodeError::Empty) => {}
                     Err(DecodeError::BrokenJson) => {
                         session.client_closed(3000, "Broken framing.");
-                        finish(&mut ws, 3000, "Broken framing.").await;
+                        finish(&mut ws, timeout, 3000, "Broken framing.").await;
                         return;
                     }
                 },
@@ -234,7 +252,7 @@ where
                 Incoming::Other => {}
             },
             _ = sleep_until(next_heartbeat) => {
-                if ws.send(Message::text(frame::HEARTBEAT)).await.is_err() {
+                if !send_within(&mut ws, Message::text(frame::HEARTBEAT), timeout).await {
                     session.client_closed(1006, "Connection lost");
                     return;
                 }
@@ -250,17 +268,18 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let heartbeat = shared.options.heartbeat_delay;
+    let timeout = shared.options.write_timeout;
     let mut next_heartbeat = Instant::now() + heartbeat;
     loop {
         match session.next_raw() {
             Ok(messages) if !messages.is_empty() => {
                 for message in messages {
-                    if ws.feed(Message::text(message)).await.is_err() {
+                    if !within(timeout, ws.feed(Message::text(message))).await {
                         session.client_closed(1006, "Connection lost");
                         return;
                     }
                 }
-                if ws.flush().await.is_err() {
+                if !within(timeout, ws.flush()).await {
                     session.client_closed(1006, "Connection lost");
                     return;
                 }
@@ -269,7 +288,7 @@ where
             }
             Ok(_) => {}
             Err(event) => {
-                finish(&mut ws, event.code, &event.reason).await;
+                finish(&mut ws, timeout, event.code, &event.reason).await;
                 return;
             }
         }
@@ -285,7 +304,7 @@ where
                 Incoming::Other => {}
             },
             _ = sleep_until(next_heartbeat) => {
-                if ws.send(Message::Ping(Default::default())).await.is_err() {
+                if !send_within(&mut ws, Message::Ping(Default::default()), timeout).await {
                     session.client_closed(1006, "Connection lost");
                     return;
                 }
