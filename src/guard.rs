@@ -143,7 +143,10 @@ pub fn check_host(parts: &Parts, policy: &GuardPolicy) -> Result<Authority, Reje
         Some(target) => parse_authority(target.as_str().as_bytes()).ok_or(bad)?,
         None => from_header.ok_or(bad)?,
     };
-    if policy.allows_all_hosts() || host_allowed(&authority.host, policy) {
+    if policy.allows_all_hosts()
+        || authority.ip().is_some()
+        || host_allowed(&authority.host, policy)
+    {
         Ok(authority)
     } else {
         Err(Rejection::Forbidden(INVALID_HOST))
@@ -225,10 +228,9 @@ pub fn check_sec_fetch(parts: &Parts) -> Result<(), Rejection> {
     }
 }
 
-/// Whether a validated host name is allowed by the host gate.
+/// Whether a validated host name (not an IP literal) is allowed by the host gate.
 fn host_allowed(host: &str, policy: &GuardPolicy) -> bool {
     is_localhost(host)
-        || host.parse::<IpAddr>().is_ok()
         || policy
             .bound_host
             .as_deref()
@@ -855,7 +857,8 @@ mod tests {
     #[test]
     fn sec_fetch() {
         let blocked = Err(Rejection::Forbidden(CROSS_ORIGIN));
-        let cases: &[(&[(&str, &[u8])], Result<(), Rejection>)] = &[
+        type Headers<'a> = &'a [(&'a str, &'a [u8])];
+        let cases: &[(Headers<'_>, Result<(), Rejection>)] = &[
             (&[], Ok(())),
             (
                 &[

@@ -10,11 +10,22 @@ use super::ChangeSet;
 /// full reload instead (`rescan`), which bounds memory under a runaway stream.
 pub const MAX_PATHS: usize = 65_536;
 
+/// Default ceiling of the stretched quiet window (see [`Coalescer`]).
+pub const DEFAULT_BURST_QUIET: Duration = Duration::from_millis(50);
+
 /// Gathers changed paths into one [`ChangeSet`].
 ///
-/// A set is due once no event arrived for `quiet`, or `max_delay` after its
-/// first event, whichever comes first. The clock is the caller's: every method
-/// takes `now`, so the logic is tested without sleeping.
+/// A set is due once no event arrived for the quiet window, or `max_delay`
+/// after its first event, whichever comes first. The clock is the caller's:
+/// every method takes `now`, so the logic is tested without sleeping.
+///
+/// The quiet window stretches with the size of the pending set: it is
+/// `quiet × distinct paths`, at most the burst ceiling
+/// ([`DEFAULT_BURST_QUIET`], see [`Coalescer::with_burst_quiet`]) and never
+/// less than `quiet`. A single save still flushes after `quiet`, while a build
+/// writing hundreds of files, whose writer or watcher thread the scheduler
+/// pauses for a few milliseconds (routine on two busy cores), is not cut into
+/// several reloads.
 ///
 /// ```
 /// # use std::time::{Duration, Instant};
@@ -29,6 +40,7 @@ pub const MAX_PATHS: usize = 65_536;
 #[derive(Debug, Clone)]
 pub struct Coalescer {
     quiet: Duration,
+    burst_quiet: Duration,
     max_delay: Duration,
     paths: BTreeSet<PathBuf>,
     rescan: bool,
@@ -37,16 +49,34 @@ pub struct Coalescer {
 }
 
 impl Coalescer {
-    /// A coalescer with the given quiet window and cap.
+    /// A coalescer with the given quiet window and cap, and the default burst
+    /// ceiling.
     pub fn new(quiet: Duration, max_delay: Duration) -> Self {
         Self {
             quiet,
+            burst_quiet: DEFAULT_BURST_QUIET,
             max_delay,
             paths: BTreeSet::new(),
             rescan: false,
             first: None,
             last: None,
         }
+    }
+
+    /// Set the ceiling of the stretched quiet window. `Duration::ZERO` turns
+    /// stretching off (the window is always `quiet`). Defaults to
+    /// [`DEFAULT_BURST_QUIET`].
+    pub fn with_burst_quiet(mut self, burst_quiet: Duration) -> Self {
+        self.burst_quiet = burst_quiet;
+        self
+    }
+
+    /// The quiet window for the pending set: `quiet × distinct paths`,
+    /// clamped to `[quiet, max(quiet, burst ceiling)]`.
+    pub fn quiet_window(&self) -> Duration {
+        let n = u32::try_from(self.paths.len().max(1)).unwrap_or(u32::MAX);
+        let stretched = self.quiet.saturating_mul(n).min(self.burst_quiet);
+        stretched.max(self.quiet)
     }
 
     /// Record that `path` changed at `now`.
@@ -84,7 +114,7 @@ impl Coalescer {
     pub fn deadline(&self) -> Option<Instant> {
         let first = self.first?;
         let last = self.last.unwrap_or(first);
-        let quiet_end = last.checked_add(self.quiet);
+        let quiet_end = last.checked_add(self.quiet_window());
         let cap_end = first.checked_add(self.max_delay);
         // An overflowing deadline (absurd durations) means "never by that rule".
         match (quiet_end, cap_end) {
@@ -124,6 +154,12 @@ mod tests {
         Rescan,
     }
     use Ev::{Push, Rescan};
+
+    /// Twenty distinct, sorted paths.
+    const FILES: [&str; 20] = [
+        "/f00", "/f01", "/f02", "/f03", "/f04", "/f05", "/f06", "/f07", "/f08", "/f09", "/f10",
+        "/f11", "/f12", "/f13", "/f14", "/f15", "/f16", "/f17", "/f18", "/f19",
+    ];
 
     /// Replays timed events through a coalescer the way the watcher task does:
     /// before each event, every set that fell due is emitted at its deadline.
@@ -179,7 +215,7 @@ mod tests {
                 want: vec![(13, vec!["/a"], false)],
             },
             Case {
-                name: "burst with gaps below quiet is one set",
+                name: "burst with gaps below quiet is one set; the window stretches",
                 quiet: 3,
                 max: 250,
                 events: vec![
@@ -188,7 +224,8 @@ mod tests {
                     (4, Push("/c")),
                     (6, Push("/d")),
                 ],
-                want: vec![(9, vec!["/a", "/b", "/c", "/d"], false)],
+                // 4 distinct paths: a 12 ms window after the last event.
+                want: vec![(18, vec!["/a", "/b", "/c", "/d"], false)],
             },
             Case {
                 name: "gap equal to quiet splits",
@@ -207,7 +244,7 @@ mod tests {
                     (50, Push("/c")),
                     (51, Push("/a")),
                 ],
-                want: vec![(4, vec!["/a", "/b"], false), (54, vec!["/a", "/c"], false)],
+                want: vec![(7, vec!["/a", "/b"], false), (57, vec!["/a", "/c"], false)],
             },
             Case {
                 name: "duplicates collapse and output is sorted",
@@ -220,7 +257,36 @@ mod tests {
                     (2, Push("/m")),
                     (2, Push("/a")),
                 ],
-                want: vec![(5, vec!["/a", "/m", "/z"], false)],
+                want: vec![(11, vec!["/a", "/m", "/z"], false)],
+            },
+            Case {
+                name: "repeats of one path keep the short window",
+                quiet: 3,
+                max: 250,
+                events: vec![(0, Push("/a")), (1, Push("/a")), (2, Push("/a"))],
+                want: vec![(5, vec!["/a"], false)],
+            },
+            Case {
+                name: "a stalled burst stays one set",
+                quiet: 3,
+                max: 250,
+                // 10 files in 10 ms (window 30 ms), a 25 ms stall, 10 more.
+                events: (0..10)
+                    .map(|i| (i, Push(FILES[i as usize])))
+                    .chain((10..20).map(|i| (i + 25, Push(FILES[i as usize]))))
+                    .collect(),
+                want: vec![(44 + 50, FILES.to_vec(), false)],
+            },
+            Case {
+                name: "the stretch is capped at the burst ceiling",
+                quiet: 3,
+                max: 250,
+                // 20 paths: 60 ms stretched, capped at 50; a 60 ms stall splits.
+                events: (0..20)
+                    .map(|i| (i, Push(FILES[i as usize])))
+                    .chain([(79, Push("/late"))])
+                    .collect(),
+                want: vec![(69, FILES.to_vec(), false), (82, vec!["/late"], false)],
             },
             Case {
                 name: "continuous stream is cut at the cap",
@@ -258,7 +324,7 @@ mod tests {
                     (2, Push("/b")),
                     (20, Push("/c")),
                 ],
-                want: vec![(5, vec!["/a", "/b"], true), (23, vec!["/c"], false)],
+                want: vec![(8, vec!["/a", "/b"], true), (23, vec!["/c"], false)],
             },
             Case {
                 name: "zero quiet: every event is its own set",
@@ -288,6 +354,32 @@ mod tests {
     }
 
     #[test]
+    fn quiet_window_stretch() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut c = Coalescer::new(ms(3), ms(250));
+        assert_eq!(c.quiet_window(), ms(3));
+        c.push("/a".into(), t0);
+        c.push("/a".into(), t0);
+        assert_eq!(c.quiet_window(), ms(3), "one distinct path");
+        c.push("/b".into(), t0);
+        assert_eq!(c.quiet_window(), ms(6));
+        for i in 0..100 {
+            c.push(PathBuf::from(format!("/x{i}")), t0);
+        }
+        assert_eq!(c.quiet_window(), DEFAULT_BURST_QUIET);
+        let mut off = Coalescer::new(ms(3), ms(250)).with_burst_quiet(Duration::ZERO);
+        off.push("/a".into(), t0);
+        off.push("/b".into(), t0);
+        assert_eq!(off.quiet_window(), ms(3));
+        // A quiet window above the ceiling is never shortened.
+        let mut long = Coalescer::new(ms(500), ms(1000));
+        long.push("/a".into(), t0);
+        long.push("/b".into(), t0);
+        assert_eq!(long.quiet_window(), ms(500));
+    }
+
+    #[test]
     fn empty_has_no_deadline() {
         let mut c = Coalescer::new(Duration::from_millis(3), Duration::from_millis(250));
         assert!(c.is_empty());
@@ -314,7 +406,7 @@ mod tests {
         let t0 = Instant::now();
         let mut c = Coalescer::new(Duration::from_millis(10), Duration::from_millis(250));
         c.push("/a".into(), t0 + Duration::from_millis(5));
-        c.push("/b".into(), t0);
+        c.push("/a".into(), t0);
         assert_eq!(c.deadline(), Some(t0 + Duration::from_millis(15)));
     }
 

@@ -28,6 +28,10 @@ pub(crate) const FALLBACK_POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// A metadata-only event counts as a write when the file's mtime is this recent.
 const RECENT_WRITE: Duration = Duration::from_secs(2);
 
+/// Folders nested deeper than this below a new folder are not walked (a bind
+/// mount can make a tree infinitely deep).
+const MAX_DEPTH: usize = 128;
+
 const ENOSPC: i32 = 28;
 const EMFILE: i32 = 24;
 
@@ -346,17 +350,18 @@ impl Manager {
         best.map(|(i, _, rel)| (i, rel))
     }
 
-    /// `p` in canonical spelling, when it is under a root and not ignored.
-    fn accept(&self, p: &Path) -> Option<PathBuf> {
+    /// `p` in canonical spelling, when it is under a root and not ignored,
+    /// and whether it is a root itself.
+    fn accept(&self, p: &Path) -> Option<(PathBuf, bool)> {
         let (i, rel) = self.locate(p)?;
         if self.ignore.is_ignored(&rel) {
             return None;
         }
         let root = &self.roots[i].canonical;
         Some(if rel.as_os_str().is_empty() {
-            root.clone()
+            (root.clone(), true)
         } else {
-            root.join(rel)
+            (root.join(rel), false)
         })
     }
 
@@ -393,7 +398,7 @@ impl Manager {
                     batch.rescan |= self.root_disturbed(i);
                 }
             }
-            let Some(path) = self.accept(p) else {
+            let Some((path, is_root)) = self.accept(p) else {
                 continue;
             };
             if metadata_only && is_dir(&path) {
@@ -402,7 +407,8 @@ impl Manager {
             if relevance == Relevance::IfRecentlyWritten && !recently_written(&path) {
                 continue;
             }
-            if self.per_dir() {
+            // Roots are re-armed by `root_disturbed` / `rearm_missing`.
+            if self.per_dir() && !is_root {
                 self.track_structure(&event.kind, idx, &path, &mut batch);
             }
             batch.paths.push(path);
@@ -514,8 +520,8 @@ impl Manager {
     /// returns the files found (they may predate the watch).
     fn add_tree(&mut self, dir: &Path, emit_files: bool) -> Result<Vec<PathBuf>, notify::Error> {
         let mut found = Vec::new();
-        let mut stack = vec![dir.to_path_buf()];
-        while let Some(d) = stack.pop() {
+        let mut stack = vec![(dir.to_path_buf(), 0usize)];
+        while let Some((d, depth)) = stack.pop() {
             match self.watch_one(&d) {
                 Armed::Ok => {}
                 Armed::Gone | Armed::Failed => continue,
@@ -524,16 +530,20 @@ impl Manager {
             if !self.per_dir() {
                 continue; // one recursive watch covers the tree
             }
+            if depth >= MAX_DEPTH {
+                tracing::debug!(path = %d.display(), "folder nesting too deep; not descending");
+                continue;
+            }
             let Ok(entries) = fs::read_dir(&d) else {
                 continue;
             };
             for entry in entries.flatten() {
                 let p = entry.path();
                 if self.accept(&p).is_none() {
-                    continue;
+                    continue; // ignored: not watched, not walked
                 }
                 match entry.file_type() {
-                    Ok(ft) if ft.is_dir() => stack.push(p),
+                    Ok(ft) if ft.is_dir() => stack.push((p, depth + 1)),
                     Ok(_) if emit_files => found.push(p),
                     _ => {}
                 }
