@@ -1,99 +1,500 @@
-// devserve's browser client: connects to the dev server's SockJS endpoint
-// and reloads the page when the served files or the build change.
-// Plain JavaScript, no build step; one global: `devserve`.
+/* devserve browser client: live reload, in-place CSS updates, build overlay. No build step, no
+ * dependencies, one global (`devserve`), silent while all is well.
+ * Transport: SockJS at /sockjs-node on this script's origin: GET /info, then WebSocket
+ *   …/<3 digits>/<8 chars>/websocket; if info says websocket:false or the socket fails before `o`,
+ *   xhr-streaming (POSTed again when the server ends it at 128 KiB), then xhr-polling.
+ * Reconnect: wait 1000·2^n + random·100 ms before attempt n; opening resets n; after 10 failed
+ *   attempts stop and show "disconnected — click to retry". A changed build hash then reloads.
+ * Watchdog: no frame for N + max(2000, N/2) ms (N from {"type":"heartbeat","data":N}, else
+ *   25000) means a dead connection: drop it, reconnect.
+ * Close codes (c[code,…] frame, else the WebSocket's): 4001 (replaced/kicked) and 1008 (policy
+ *   violation) stop reconnection; all others reconnect (e.g. 1001 server shutting down, 1002,
+ *   1006 connection lost, 4000 client too slow).
+ * Updates: content-changed paths that are all stylesheets in use (<link>, or @import in a
+ *   same-origin sheet) swap the owning <link>/<style> in place; that update's ok does nothing.
+ *   Other updates go to devserve.onUpdate(fn) handlers: fn({type: "content-changed" | "ok" |
+ *   "warnings", hash, paths}) returns true if it applied it, else the page reloads (with liveReload
+ *   or hot). errors never reload; the state sent on connect never reloads by itself.
+ */
 (function () {
-  "use strict";
-  if (window.devserve) return;
+  'use strict';
+  if (typeof window === 'undefined' || window.devserve && window.devserve.onUpdate) return;
 
-  var PREFIX = "/sockjs-node";
-  var MAX_RETRIES = 10;
-  var state = { retries: 0, hash: null, initial: true, liveReload: false, hot: false, socket: null, announced: false };
+  var PREFIX = '/sockjs-node';
+  var MAX_ATTEMPTS = 10;
+  var OPEN_TIMEOUT = 5000;
+  var ALNUM = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  var LEVELS = { trace: 0, debug: 1, info: 2, warn: 3, warning: 3, error: 4, silent: 5, none: 5 };
+  var ANSI = /\u001b(?:\[([0-9;:?]*)([@-~])|\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[@-Z\\-_]?)/g;
+  var PALETTE = ['#777', '#f66', '#6d6', '#ec7', '#6bf', '#d8f', '#5dd', '#ddd',
+    '#999', '#f99', '#9f9', '#fe9', '#ade', '#ebf', '#9ff', '#fff'];
+  var SGR = { 1: ['fontWeight', 'bold'], 2: ['opacity', '.7'], 3: ['fontStyle', 'italic'],
+    4: ['textDecoration', 'underline'], 22: ['fontWeight', ''], 23: ['fontStyle', ''],
+    24: ['textDecoration', ''], 39: ['color', ''], 49: ['backgroundColor', ''] };
 
-  function log(level, text) {
-    var fn = console[level] || console.log;
-    fn.call(console, "[devserve] " + text);
+  var origin = location.origin;
+  try {
+    if (/^https?:/.test(document.currentScript.src)) origin = new URL(document.currentScript.src).origin;
+  } catch (e) { /* no script URL: the page's origin */ }
+
+  var level = LEVELS.info;
+  var S = { state: 'connecting', transport: null, hash: null, heartbeat: 25000, heartbeats: 0, retries: 0,
+    overlay: {} };
+  var events = [], handlers = [], replaced = new WeakMap(), conn = null, retryTimer = 0, busyTimer = 0, ui = null;
+
+  function now() { return Date.now(); }
+  function record(type, detail) {
+    var e = { t: now(), type: type };
+    for (var k in detail) e[k] = detail[k];
+    if (events.push(e) > 200) events.shift();
+  }
+  function note(kind, action) { record('update', { kind: kind, action: action }); }
+  function log(lvl, text) {
+    if (LEVELS[lvl] >= level) console[lvl]('[devserve] ' + text);
+  }
+  function strip(text) { return String(text).replace(ANSI, ''); }
+  function random(chars, n) {
+    for (var s = ''; s.length < n;) s += chars.charAt(Math.floor(Math.random() * chars.length));
+    return s;
+  }
+  function backoff(n, rnd) { return 1000 * Math.pow(2, n) + rnd * 100; }
+  function shouldReconnect(code) { return code !== 4001 && code !== 1008; }
+  function deadline() { return S.heartbeat + Math.max(2000, S.heartbeat / 2); }
+
+  // -- connection
+
+  // One attempt: /info, then each transport in turn until one opens.
+  function connect(n) {
+    clearTimeout(retryTimer);
+    if (conn) end(conn, 0, 'replaced', true);
+    var c = conn = { abort: new AbortController(), last: now() };
+    S.state = 'connecting';
+    record('attempt', { n: n });
+    arm(c, OPEN_TIMEOUT);
+    fetch(origin + PREFIX + '/info', { cache: 'no-store', signal: c.abort.signal })
+      .then(function (res) {
+        if (!res.ok) throw res.status;
+        return res.json();
+      })
+      .then(function (info) {
+        var list = info && info.websocket === false ? [] : ['websocket'];
+        start(c, list.concat('xhr-streaming', 'xhr-polling'), 0);
+      }, function () { end(c, 1006, 'unreachable'); });
   }
 
-  function sessionUrl() {
-    var scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    var server = String(Math.floor(Math.random() * 1000)).padStart(3, "0");
-    var session = Math.random().toString(36).slice(2, 10);
-    return scheme + "//" + location.host + PREFIX + "/" + server + "/" + session + "/websocket";
+  function start(c, list, i) {
+    if (c.done) return;
+    var token = c.token = {}, name = c.name = list[i];
+    c.list = list;
+    c.i = i;
+    if (i) record('fallback', { transport: name, from: list[i - 1] });
+    arm(c, OPEN_TIMEOUT);
+    var sink = function (f, code, reason) {
+      if (c.done || c.token !== token) return;
+      if (f) frame(c, f);
+      else if (code) lost(c, code, reason);
+      else record('recycle', { transport: name });
+    };
+    var base = origin + PREFIX + '/' + random('0123456789', 3) + '/' + random(ALNUM, 8);
+    c.t = name === 'websocket' ? openWs(base, sink) : openHttp(base, sink, name === 'xhr-streaming');
   }
 
-  function reload() {
-    log("info", "Reloading…");
+  function openWs(base, sink) {
+    var ws = new WebSocket('ws' + base.slice(4) + '/websocket');
+    ws.onmessage = function (e) { sink(String(e.data)); };
+    ws.onclose = function (e) { sink(null, e.code || 1006, e.reason || 'connection lost'); };
+    return { close: function () { ws.onmessage = ws.onclose = null; ws.close(); } };
+  }
+
+  // xhr-streaming and xhr-polling via fetch(): one frame per line of the body.
+  function openHttp(base, sink, streaming) {
+    var ctl = null;
+    function request() {
+      if (ctl && ctl.signal.aborted) return;
+      ctl = new AbortController();
+      fetch(base + (streaming ? '/xhr_streaming' : '/xhr'), { method: 'POST', signal: ctl.signal })
+        .then(function (res) {
+          if (!res.ok) throw res.status;
+          var reader = res.body.getReader(), decoder = new TextDecoder(), buf = '', prelude = streaming, frames = 0;
+          return (function pump() {
+            return reader.read().then(function (r) {
+              if (ctl.signal.aborted) return;
+              if (r.done) {
+                if (!frames) throw 'empty response';
+                if (streaming) sink();
+                return request();
+              }
+              buf += decoder.decode(r.value, { stream: true });
+              for (var i; (i = buf.indexOf('\n')) >= 0 && !ctl.signal.aborted;) {
+                var line = buf.slice(0, i);
+                buf = buf.slice(i + 1);
+                if (prelude) prelude = false;
+                else if (line) sink(line, frames++);
+              }
+              return pump();
+            });
+          })();
+        })
+        .catch(function () { sink(null, 1006, 'connection lost'); });
+    }
+    request();
+    return { close: function () { ctl.abort(); } };
+  }
+
+  function arm(c, ms) {
+    clearTimeout(c.timer);
+    c.timer = setTimeout(function () {
+      if (c.t) lost(c, 1006, c.opened ? 'heartbeat timeout' : 'open timeout');
+      else end(c, 1006, 'timeout');
+    }, ms);
+  }
+
+  function frame(c, f) {
+    c.last = now();
+    var kind = f.charAt(0);
+    if (kind === 'o') opened(c);
+    arm(c, c.opened ? deadline() : OPEN_TIMEOUT);
+    if (kind === 'h') S.heartbeats++;
+    if (kind !== 'a' && kind !== 'c') return;
+    var data;
+    try { data = JSON.parse(f.slice(1)); } catch (e) { return; }
+    if (kind === 'c') return lost(c, data[0], String(data[1]));
+    for (var i = 0; c.opened && !c.done && i < data.length; i++) message(data[i]);
+  }
+
+  function opened(c) {
+    if (S.announced) log('info', 'Reconnected.');
+    c.opened = true;
+    S.state = 'open';
+    S.transport = c.name;
+    S.retries = 0;
+    S.announced = S.liveReload = S.hot = S.progress = false;
+    S.overlay = {};
+    S.reconnected = S.everOpened;
+    S.everOpened = S.greeting = true;
+    indicator(false);
+    record('open', { transport: c.name });
+  }
+
+  // A transport ended: before it opened, try the next one; after, the connection is over.
+  function lost(c, code, reason) {
+    c.t.close();
+    c.t = null;
+    if (c.opened || !shouldReconnect(code) || c.i + 1 >= c.list.length) return end(c, code, reason);
+    record('failed', { transport: c.name, code: code, reason: reason });
+    start(c, c.list, c.i + 1);
+  }
+
+  function end(c, code, reason, quiet) {
+    if (c.done) return;
+    c.done = true;
+    clearTimeout(c.timer);
+    c.abort.abort();
+    if (c.t) c.t.close();
+    c.t = null;
+    record(c.opened ? 'close' : 'failed', { transport: c.name, code: code, reason: reason });
+    if (c.opened) S.transport = null;
+    S.state = 'waiting'; // also when unloading: a bfcache restore wakes it
+    if (quiet || S.unloading || S.reloading) return;
+    if (!shouldReconnect(code)) {
+      S.state = 'stopped';
+      log('info', 'Closed by the server (' + code + ' ' + reason + '), not reconnecting.');
+      return indicator(true);
+    }
+    if (!S.announced) log('info', 'Disconnected!');
+    S.announced = true;
+    if (S.retries >= MAX_ATTEMPTS) {
+      S.state = 'gave-up';
+      record('gave-up');
+      return indicator(true);
+    }
+    var n = S.retries++, delay = backoff(n, Math.random());
+    record('wait', { n: n, ms: delay });
+    retryTimer = setTimeout(function () { connect(n); }, delay);
+  }
+
+  function retry() {
+    S.retries = 0;
+    connect(-1);
+  }
+
+  // Back from sleep, offline or background: retry now, or check the connection.
+  function wake() {
+    if (document.visibilityState === 'hidden' || S.reloading) return;
+    if (S.state === 'gave-up') retry();
+    else if (S.state === 'waiting') connect(S.retries - 1);
+    else if (conn && conn.t && conn.opened && now() - conn.last > deadline()) lost(conn, 1006, 'heartbeat timeout');
+  }
+
+  // -- messages
+
+  function message(text) {
+    var m;
+    try { m = JSON.parse(text); } catch (e) { return; }
+    if (S.reloading || !m) return;
+    var d = m.data;
+    switch (m.type) {
+      case 'log-level': if (LEVELS.hasOwnProperty(d)) level = LEVELS[d]; break;
+      case 'liveReload': S.liveReload = d !== false; break;
+      case 'hot': S.hot = true; break;
+      case 'overlay': S.overlay = d === true ? { errors: true } : d || {}; break;
+      case 'progress': S.progress = d !== false; break;
+      case 'progress-update': if (S.progress && d) progress(d.percent, d.msg); break;
+      case 'heartbeat':
+        if (d > 0) S.heartbeat = +d;
+        if (conn && conn.t && conn.opened) arm(conn, deadline());
+        break;
+      case 'invalid':
+        S.handled = false;
+        S.paths = null;
+        hideOverlay();
+        busy(true);
+        break;
+      case 'hash':
+        var changed = S.greeting && S.reconnected && S.hash && d !== S.hash;
+        S.hash = d;
+        if (changed) reload('the build changed while disconnected');
+        break;
+      case 'still-ok':
+        S.handled = false;
+        busy(false);
+        progress(null);
+        hideOverlay();
+        break;
+      case 'ok': case 'warnings': case 'errors': result(m.type, d); break;
+      case 'content-changed': contentChanged(d); break;
+      case 'error': log('error', strip(d)); break;
+    }
+  }
+
+  function result(type, list) {
+    var quiet = S.greeting || S.handled || type === 'errors';
+    S.greeting = S.handled = false;
+    busy(false);
+    progress(null);
+    list = Array.isArray(list) ? list.map(String) : [];
+    list.forEach(function (text) { log(type === 'errors' ? 'error' : 'warn', strip(text)); });
+    if (S.overlay[type] && list.length) showOverlay(type, list);
+    else hideOverlay();
+    if (quiet) note(type, 'none');
+    else update({ type: type, hash: S.hash, paths: S.paths });
+  }
+
+  function contentChanged(paths) {
+    if (!S.liveReload && !S.hot) return;
+    paths = S.paths = Array.isArray(paths) && paths.length ? paths.map(String) : null;
+    if (paths && swapCss(paths)) {
+      S.handled = true;
+      log('info', 'Updated ' + paths.join(', '));
+      record('update', { kind: 'content-changed', action: 'css', paths: paths });
+    } else if (update({ type: 'content-changed', hash: S.hash, paths: paths })) S.handled = true;
+  }
+
+  function update(u) {
+    for (var i = 0; i < handlers.length; i++) {
+      try {
+        if (handlers[i](u) === true) return note(u.type, 'handled') || true;
+      } catch (e) {
+        log('error', 'onUpdate handler failed: ' + (e && e.stack || e));
+      }
+    }
+    if (!S.liveReload && !S.hot) return note(u.type, 'none');
+    reload(u.type === 'content-changed' ? (u.paths || ['files']).join(', ') + ' changed' : 'the build changed');
+  }
+
+  function reload(why) {
+    if (S.reloading) return;
+    S.reloading = true;
+    record('reload', { why: why });
+    log('info', 'Reloading: ' + why + '.');
     location.reload();
   }
 
-  var handlers = {
-    "liveReload": function () { state.liveReload = true; },
-    "hot": function () { state.hot = true; },
-    "hash": function (hash) {
-      if (state.hash !== null && state.hash !== hash && state.reconnected) {
-        state.pendingReload = true;
+  // -- stylesheets
+
+  function samePath(href, path) {
+    try {
+      var u = new URL(href, document.baseURI);
+      return (u.origin === origin || u.origin === location.origin) && decodeURI(u.pathname) === decodeURI(path);
+    } catch (e) { return false; }
+  }
+
+  // Calls visit(url) for every @import reachable from `sheet` (same-origin sheets only).
+  function walkImports(sheet, visit, depth) {
+    var rules;
+    try { rules = sheet.cssRules; } catch (e) { return; }
+    for (var i = 0; i < rules.length && depth < 16; i++) {
+      var r = rules[i];
+      if (r.type === 1) break;
+      if (r.type !== 3) continue;
+      visit(r.styleSheet && r.styleSheet.href || new URL(r.href, sheet.href || document.baseURI).href);
+      if (r.styleSheet) walkImports(r.styleSheet, visit, depth + 1);
+    }
+  }
+
+  // Each path must be a <link>ed sheet or an @import under a <link>/<style>; owners get replaced by
+  // fresh copies (devserve serves CSS with no-cache: their @imports revalidate).
+  function swapCss(paths) {
+    var owners = [];
+    var ok = paths.every(function (path) {
+      var found = false;
+      [].forEach.call(document.styleSheets, function (sheet) {
+        var node = sheet.ownerNode;
+        var hit = node && node.tagName === 'LINK' && samePath(sheet.href, path);
+        if (node && !hit) walkImports(sheet, function (url) { hit = hit || samePath(url, path); }, 0);
+        while (replaced.has(node)) node = replaced.get(node); // a copy is still loading: replace it
+        if (hit && owners.indexOf(node) < 0) owners.push(node);
+        found = found || hit;
+      });
+      return found;
+    });
+    var token = now().toString(36) + random(ALNUM, 4);
+    if (ok) owners.forEach(function (node) { swapNode(node, token); });
+    return ok;
+  }
+
+  function swapNode(node, token) {
+    var next = node.cloneNode(true);
+    if (node.tagName === 'LINK') {
+      var u = new URL(node.href, document.baseURI);
+      u.searchParams.set('devserve', token);
+      next.href = u.href;
+    }
+    replaced.set(node, next);
+    var finish = function () { node.remove(); };
+    next.addEventListener('load', finish);
+    next.addEventListener('error', finish);
+    setTimeout(finish, 5000);
+    node.after(next);
+  }
+
+  // -- user interface: one shadow root, created on first use
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    e.className = cls || '';
+    e.textContent = text || '';
+    return e;
+  }
+
+  var CSS = ':host{all:initial}[hidden]{display:none!important}' +
+    '.bar{position:fixed;top:0;left:0;height:3px;background:#4f9cff;transition:width .2s}' +
+    '.pill,.off{position:fixed;bottom:8px;font:12px/1.5 system-ui;padding:2px 9px;border:0;' +
+    'border-radius:10px;color:#fff;background:#333d}.pill{right:8px}.off{left:8px;background:#b3261e;cursor:pointer}' +
+    '.ov{position:fixed;inset:0;overflow:auto;padding:24px;' +
+    'background:#000e;color:#e8e8e8;font:13px/1.5 ui-monospace,monospace}' +
+    '.head{display:flex;justify-content:space-between;font:600 18px system-ui;color:#ff8a8a}' +
+    '.warnings .head{color:#ffd479}.x{font:inherit;color:#eee;background:none;border:1px solid #666;cursor:pointer}' +
+    'pre{font:inherit;white-space:pre-wrap;word-break:break-word;padding:12px;background:#1b1b1b;' +
+    'border-left:4px solid #e5484d}.warnings pre{border-color:#e5c07b}';
+
+  function root() {
+    if (!ui) {
+      var host = document.createElement('devserve-ui');
+      host.style.cssText = 'all:initial;display:block;position:fixed;top:0;left:0;width:0;height:0;z-index:2147483647'
+        .replace(/;|$/g, '!important;');
+      var shadow = host.attachShadow({ mode: 'open' });
+      ui = { host: host, bar: el('div', 'bar'), pill: el('div', 'pill', 'rebuilding…'), ov: el('div', 'ov'),
+        off: el('button', 'off', 'disconnected — click to retry'), title: el('span', 'title'),
+        x: el('button', 'x', '×'), list: el('div') };
+      var head = el('div', 'head');
+      head.append(ui.title, ui.x);
+      ui.ov.append(head, ui.list);
+      ui.ov.setAttribute('role', 'dialog');
+      ui.x.onclick = hideOverlay;
+      ui.off.onclick = function () { indicator(false); retry(); };
+      shadow.adoptedStyleSheets = [new CSSStyleSheet()]; // exempt from the page's CSP
+      shadow.adoptedStyleSheets[0].replaceSync(CSS);
+      shadow.append(ui.bar, ui.pill, ui.off, ui.ov);
+      ui.bar.hidden = ui.pill.hidden = ui.off.hidden = ui.ov.hidden = true;
+    }
+    if (!ui.host.isConnected) (document.body || document.documentElement).appendChild(ui.host);
+    return ui;
+  }
+
+  function indicator(on) { if (on || ui) root().off.hidden = !on; }
+
+  function busy(on) {
+    clearTimeout(busyTimer);
+    if (on) busyTimer = setTimeout(function () { root().pill.hidden = false; }, 150);
+    else if (ui) ui.pill.hidden = true;
+  }
+
+  function progress(percent, msg) {
+    if (percent == null) return ui && (ui.bar.hidden = true);
+    var r = root();
+    r.bar.hidden = false;
+    r.bar.style.width = Math.max(0, Math.min(100, +percent || 0)) + '%';
+    r.bar.title = msg || '';
+  }
+
+  function showOverlay(kind, list) {
+    var r = root();
+    r.ov.className = 'ov ' + kind;
+    r.title.textContent = (kind === 'errors' ? 'Failed to compile: ' : 'Compiled with ') + list.length + ' ' +
+      kind.slice(0, -1) + (list.length === 1 ? '' : 's');
+    r.list.textContent = '';
+    list.forEach(function (text) { r.list.appendChild(ansi(el('pre'), text)); });
+    r.ov.hidden = false;
+  }
+
+  function hideOverlay() { if (ui) ui.ov.hidden = true; }
+
+  // ANSI SGR -> <span>s with inline styles; other escapes are dropped; text stays text.
+  function ansi(parent, text) {
+    var st = {}, last = 0, m;
+    function add(s) {
+      if (!s) return;
+      var span = el('span', '', s);
+      for (var k in st) if (st[k]) span.style[k] = st[k];
+      parent.appendChild(span.style.length ? span : document.createTextNode(s));
+    }
+    for (ANSI.lastIndex = 0; (m = ANSI.exec(text));) {
+      add(text.slice(last, m.index));
+      last = ANSI.lastIndex;
+      var codes = m[2] === 'm' ? m[1].split(/[;:]/) : [];
+      for (var i = 0; i < codes.length; i++) {
+        var c = +codes[i] || 0;
+        if (!c) st = {};
+        else if (SGR[c]) st[SGR[c][0]] = SGR[c][1];
+        if (c === 22) st.opacity = '';
+        if (c >= 30 && c <= 37 || c >= 90 && c <= 97) st.color = PALETTE[c % 10 + (c > 89 ? 8 : 0)];
+        if (c >= 40 && c <= 47 || c >= 100 && c <= 107) st.backgroundColor = PALETTE[c % 10 + (c > 99 ? 8 : 0)];
+        if (c === 38 || c === 48) i += codes[i + 1] === '2' ? 4 : 2;
       }
-      state.hash = hash;
-    },
-    "ok": function () {
-      if (state.pendingReload || (!state.initial && state.liveReload)) return reload();
-      state.initial = false;
-    },
-    "warnings": function (warnings) {
-      (warnings || []).forEach(function (w) { log("warn", w); });
-      handlers.ok();
-    },
-    "errors": function (errors) {
-      (errors || []).forEach(function (e) { log("error", e); });
-      state.initial = false;
-    },
-    "content-changed": function () { reload(); },
+    }
+    add(text.slice(last));
+    return parent;
+  }
+
+  // -- lifecycle
+
+  addEventListener('keydown', function (e) {
+    if (e.key === 'Escape' && ui && !ui.ov.hidden) hideOverlay();
+  }, true);
+  addEventListener('pagehide', function () { S.unloading = true; });
+  addEventListener('pageshow', function (e) {
+    S.unloading = false;
+    if (e.persisted) wake();
+  });
+  addEventListener('online', wake);
+  document.addEventListener('visibilitychange', wake);
+
+  var api = {
+    backoff: backoff,
+    shouldReconnect: shouldReconnect,
+    retry: retry,
+    onUpdate: function (fn) {
+      if (typeof fn !== 'function') throw new TypeError('devserve.onUpdate expects a function');
+      handlers.push(fn);
+      return function () { if (handlers.indexOf(fn) >= 0) handlers.splice(handlers.indexOf(fn), 1); };
+    }
   };
+  ['state', 'transport', 'hash', 'heartbeat', 'heartbeats', 'events'].forEach(function (name) {
+    Object.defineProperty(api, name, { enumerable: true, get: function () { return name === 'events' ? events.slice() : S[name]; } });
+  });
+  window.devserve = Object.freeze(api);
 
-  function onMessage(text) {
-    var message;
-    try { message = JSON.parse(text); } catch (e) { return; }
-    var handler = handlers[message.type];
-    if (handler) handler(message.data);
-  }
-
-  function connect() {
-    var ws;
-    try { ws = new WebSocket(sessionUrl()); } catch (e) { return scheduleReconnect(); }
-    state.socket = ws;
-    ws.onmessage = function (event) {
-      var frame = String(event.data);
-      var kind = frame.charAt(0);
-      if (kind === "o") {
-        state.retries = 0;
-        state.announced = false;
-      } else if (kind === "a") {
-        var messages;
-        try { messages = JSON.parse(frame.slice(1)); } catch (e) { return; }
-        messages.forEach(onMessage);
-      } else if (kind === "c") {
-        ws.close();
-      }
-    };
-    ws.onclose = function () {
-      if (state.socket !== ws) return;
-      state.socket = null;
-      if (!state.announced) {
-        log("info", "Disconnected!");
-        state.announced = true;
-      }
-      state.reconnected = true;
-      scheduleReconnect();
-    };
-  }
-
-  function scheduleReconnect() {
-    if (state.retries > MAX_RETRIES) return;
-    var delay = 1000 * Math.pow(2, state.retries) + Math.random() * 100;
-    state.retries += 1;
-    setTimeout(connect, delay);
-  }
-
-  window.devserve = { version: 1 };
-  connect();
+  if (/^https?:/.test(origin)) connect(-1);
+  else S.state = 'stopped';
 })();

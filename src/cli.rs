@@ -59,6 +59,10 @@ pub struct Cli {
     /// Poll for changes every MS milliseconds (for Docker, WSL and network mounts).
     #[arg(long, value_name = "MS", num_args = 0..=1, default_missing_value = "500")]
     pub poll: Option<u64>,
+    /// Wait this many milliseconds of quiet after a change before reloading
+    /// (it stretches for bursts); raise it if a build's writes arrive as several reloads.
+    #[arg(long, value_name = "MS", default_value_t = 3)]
+    pub debounce: u64,
     /// Do not watch for changes at all.
     #[arg(long)]
     pub no_watch: bool,
@@ -150,6 +154,8 @@ impl Cli {
                 extra_paths: self.watch.clone(),
                 ignore: self.ignore.clone(),
                 poll: self.poll.map(Duration::from_millis),
+                debounce: Duration::from_millis(self.debounce),
+                ..WatchConfig::default()
             },
             spa: self.spa,
             headers,

@@ -24,6 +24,12 @@ pub struct WatchConfig {
     pub ignore: Vec<String>,
     /// Poll at this interval instead of using native events.
     pub poll: Option<Duration>,
+    /// Quiet time after a single change before it is announced; it stretches
+    /// with the size of a burst (up to 50 ms). Default 3 ms.
+    pub debounce: Duration,
+    /// Longest a continuous stream of changes is held before it is announced
+    /// anyway. Default 1 s.
+    pub max_delay: Duration,
 }
 
 impl Default for WatchConfig {
@@ -33,6 +39,8 @@ impl Default for WatchConfig {
             extra_paths: Vec::new(),
             ignore: Vec::new(),
             poll: None,
+            debounce: Duration::from_millis(3),
+            max_delay: Duration::from_secs(1),
         }
     }
 }

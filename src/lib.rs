@@ -21,11 +21,11 @@ pub mod event;
 mod guard;
 mod handle;
 pub mod hub;
-mod inject;
+pub mod inject;
 pub mod protocol;
 mod server;
 pub mod sockjs;
-mod static_files;
+pub mod static_files;
 pub mod watch;
 
 pub use builder::ServerBuilder;

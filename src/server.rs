@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 
@@ -38,6 +38,8 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_CLIENT_MESSAGE: usize = 16 * 1024;
 /// Most live-reload sessions at once.
 const MAX_SESSIONS: usize = 20_000;
+/// How long open connections get to finish when the server stops.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 /// Change sets with more URL paths than this go out without `content-changed` paths.
 const MAX_CHANGED_PATHS: usize = 100;
 
@@ -141,6 +143,8 @@ impl Server {
             let mut options = WatchOptions::new(paths);
             options.ignore = config.watch.ignore.clone();
             options.poll = config.watch.poll;
+            options.quiet = config.watch.debounce;
+            options.max_delay = config.watch.max_delay;
             let (watcher, changes) = Watcher::start(options)?;
             tokio::spawn(follow_changes(
                 changes,
@@ -223,6 +227,7 @@ impl Server {
     /// and wait (briefly) for the close frames to go out.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
+        self.sockjs.shut_down();
         self.hub.close_all(CLOSE_SHUTDOWN, "Server shutting down");
         let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
         while self.sockjs.live_sessions() > 0 && tokio::time::Instant::now() < deadline {
@@ -304,25 +309,46 @@ async fn accept_loop(listener: TcpListener, app: Arc<App>, mut stopped: watch::R
             _ = stopped.changed() => return,
         };
         let _ = tcp.set_nodelay(true);
+        tokio::spawn(serve_connection(tcp, remote, app.clone(), stopped.clone()));
+    }
+}
+
+/// Serve one TCP connection until it ends or the server stops; on stop,
+/// in-flight responses get a moment to finish, then the connection closes.
+async fn serve_connection(
+    tcp: TcpStream,
+    remote: SocketAddr,
+    app: Arc<App>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let service = service_fn(move |mut req: Request<Incoming>| {
+        req.extensions_mut().insert(remote);
         let app = app.clone();
-        tokio::spawn(async move {
-            let service = service_fn(move |mut req: Request<Incoming>| {
-                req.extensions_mut().insert(remote);
-                let app = app.clone();
-                async move { Ok::<_, Infallible>(app.handle(req).await) }
-            });
-            let mut builder = http1::Builder::new();
-            builder
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_READ_TIMEOUT);
-            if let Err(error) = builder
-                .serve_connection(TokioIo::new(tcp), service)
-                .with_upgrades()
-                .await
-            {
+        async move { Ok::<_, Infallible>(app.handle(req).await) }
+    });
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    let connection = builder
+        .serve_connection(TokioIo::new(tcp), service)
+        .with_upgrades();
+    tokio::pin!(connection);
+    let stopping = async {
+        if !*stopped.borrow_and_update() {
+            let _ = stopped.changed().await;
+        }
+    };
+    tokio::select! {
+        result = connection.as_mut() => {
+            if let Err(error) = result {
                 tracing::debug!("connection from {remote} ended: {error}");
             }
-        });
+        }
+        _ = stopping => {
+            connection.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(SHUTDOWN_GRACE, connection).await;
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! One integration harness: every suite is a module here, so the tests link once.
 
+mod browser_client;
 mod common;
 mod sockjs;
 

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::error::Error as StdError;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use tokio::sync::mpsc;
@@ -23,6 +23,7 @@ pub(crate) struct Shared {
     pub(crate) options: Options,
     sessions: Mutex<HashMap<String, Arc<Session>>>,
     pub(crate) live: AtomicUsize,
+    shutting_down: AtomicBool,
     accept_tx: mpsc::UnboundedSender<Connection>,
 }
 
@@ -60,9 +61,21 @@ impl Shared {
             .cloned()
     }
 
-    /// Whether another session may be opened.
-    pub(crate) fn has_room(&self) -> bool {
-        self.live.load(Ordering::SeqCst) < self.options.max_sessions
+    /// Whether another session may be opened; the refusal to send when not.
+    pub(crate) fn admit(&self) -> Result<(), Refusal> {
+        if self.shutting_down.load(Ordering::SeqCst) {
+            return Err(Refusal::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Server is shutting down.",
+            ));
+        }
+        if self.live.load(Ordering::SeqCst) >= self.options.max_sessions {
+            return Err(Refusal::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Too many sessions.",
+            ));
+        }
+        Ok(())
     }
 
     /// The registered session `id`, created when there is none. A new
@@ -71,17 +84,15 @@ impl Shared {
         self: &Arc<Self>,
         id: &str,
         info: impl FnOnce() -> ConnectionInfo,
-    ) -> Option<(Arc<Session>, Option<mpsc::Receiver<String>>)> {
+    ) -> Result<(Arc<Session>, Option<mpsc::Receiver<String>>), Refusal> {
         let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(session) = sessions.get(id) {
-            return Some((session.clone(), None));
+            return Ok((session.clone(), None));
         }
-        if !self.has_room() {
-            return None;
-        }
+        self.admit()?;
         let (session, inbox) = Session::new(self.clone(), info(), true);
         sessions.insert(id.to_string(), session.clone());
-        Some((session, Some(inbox)))
+        Ok((session, Some(inbox)))
     }
 
     /// Emit a log line through the configured logger.
@@ -154,6 +165,7 @@ impl SockJsServer {
             options,
             sessions: Mutex::new(HashMap::new()),
             live: AtomicUsize::new(0),
+            shutting_down: AtomicBool::new(false),
             accept_tx,
         });
         (SockJsServer { shared }, Connections { rx })
@@ -172,6 +184,12 @@ impl SockJsServer {
     /// Sessions currently alive (open, or closed but not yet forgotten).
     pub fn live_sessions(&self) -> usize {
         self.shared.live.load(Ordering::SeqCst)
+    }
+
+    /// Stop opening sessions: from now on new ones are refused with 503.
+    /// Existing sessions carry on until the application closes them.
+    pub fn shut_down(&self) {
+        self.shared.shutting_down.store(true, Ordering::SeqCst);
     }
 
     /// Whether `path` is this server's to answer.

@@ -92,10 +92,12 @@ pub(crate) fn receive(
     content_type: &'static str,
 ) -> Response<Body> {
     let protocol = framing.protocol();
-    let Some((session, inbox)) = shared.session_or_create(id, || {
+    let opened = shared.session_or_create(id, || {
         connection_info(parts, &shared.options.prefix, Some(id), protocol)
-    }) else {
-        return plain(StatusCode::SERVICE_UNAVAILABLE, "Too many sessions.");
+    });
+    let (session, inbox) = match opened {
+        Ok(opened) => opened,
+        Err(refusal) => return refusal.into_response(),
     };
     let (tx, body) = body::channel();
     tokio::spawn(run_receiver(shared.clone(), session, inbox, framing, tx));

@@ -5,7 +5,7 @@ use super::deliver;
 use crate::sockjs::body::{self, Body};
 use crate::sockjs::frame::{self, DecodeError};
 use crate::sockjs::options::LogLevel;
-use crate::sockjs::server::{connection_info_of, plain, Refusal, Shared};
+use crate::sockjs::server::{connection_info_of, Refusal, Shared};
 use crate::sockjs::session::{Detach, Outgoing, Session};
 use futures_util::{SinkExt, StreamExt};
 use http::{header, HeaderMap, HeaderValue, Request, Response, StatusCode, Version};
@@ -97,8 +97,8 @@ pub(crate) fn upgrade<B>(
             return response;
         }
     };
-    if !shared.has_room() {
-        return plain(StatusCode::SERVICE_UNAVAILABLE, "Too many sessions.");
+    if let Err(refusal) = shared.admit() {
+        return refusal.into_response();
     }
     let framed = session_id.is_some();
     let protocol = if framed { "websocket" } else { "rawwebsocket" };
