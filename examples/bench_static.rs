@@ -65,7 +65,12 @@ fn wrk(url: &str) -> String {
 struct Killed(Child);
 impl Drop for Killed {
     fn drop(&mut self) {
-        let _ = self.0.kill();
+        // SIGTERM first: nginx's master then takes its workers down with it.
+        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
+        if !matches!(self.0.try_wait(), Ok(Some(_))) {
+            std::thread::sleep(Duration::from_millis(200));
+            let _ = self.0.kill();
+        }
         let _ = self.0.wait();
     }
 }

@@ -61,7 +61,7 @@ pub struct Cli {
     pub poll: Option<u64>,
     /// Wait this many milliseconds of quiet after a change before reloading
     /// (it stretches for bursts); raise it if a build's writes arrive as several reloads.
-    #[arg(long, value_name = "MS", default_value_t = 3)]
+    #[arg(long, value_name = "MS", default_value_t = 2)]
     pub debounce: u64,
     /// Do not watch for changes at all.
     #[arg(long)]

@@ -25,7 +25,7 @@ pub struct WatchConfig {
     /// Poll at this interval instead of using native events.
     pub poll: Option<Duration>,
     /// Quiet time after a single change before it is announced; it stretches
-    /// with the size of a burst (up to 50 ms). Default 3 ms.
+    /// with the size of a burst (up to 50 ms). Default 2 ms.
     pub debounce: Duration,
     /// Longest a continuous stream of changes is held before it is announced
     /// anyway. Default 1 s.
@@ -39,7 +39,7 @@ impl Default for WatchConfig {
             extra_paths: Vec::new(),
             ignore: Vec::new(),
             poll: None,
-            debounce: Duration::from_millis(3),
+            debounce: Duration::from_millis(2),
             max_delay: Duration::from_secs(1),
         }
     }

@@ -146,6 +146,11 @@ impl Server {
             options.quiet = config.watch.debounce;
             options.max_delay = config.watch.max_delay;
             let (watcher, changes) = Watcher::start(options)?;
+            if !watcher.is_polling() {
+                if let Ok(ignore) = crate::watch::filter::IgnoreMatcher::new(&config.watch.ignore) {
+                    static_files.enable_cache(ignore);
+                }
+            }
             tokio::spawn(follow_changes(
                 changes,
                 hub.clone(),
@@ -443,6 +448,8 @@ async fn follow_changes(
     announce: bool,
 ) {
     while let Some(change) = changes.recv().await {
+        // Before anyone is told: the reload they trigger must see fresh files.
+        static_files.invalidate();
         let _ = subscribers.send(change.clone());
         if !announce {
             continue;

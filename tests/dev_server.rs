@@ -686,3 +686,35 @@ async fn webpack_dev_server_3_client_reloads_and_reconnects() {
         "webpack-dev-server 3's client against devserve failed:\n{output}"
     );
 }
+
+#[tokio::test]
+async fn cached_files_are_never_stale() {
+    let root = site();
+    write(root.path(), "a.txt", "one");
+    write(root.path(), "node_modules/pkg/m.js", "export const v = 1");
+    let server = start(root.path(), |_| {}).await;
+    let addr = server.local_addr();
+    let mut client = LiveClient::connect(addr).await;
+    client.until_status().await;
+    for _ in 0..3 {
+        assert_eq!(get(addr, "/a.txt", &[]).await.text(), "one");
+    }
+    write(root.path(), "a.txt", "two!");
+    change_set(&mut client).await;
+    let fresh = get(addr, "/a.txt", &[]).await;
+    assert_eq!(
+        (fresh.text().as_str(), fresh.header("content-length")),
+        ("two!", Some("4"))
+    );
+    // Paths the watcher ignores are never cached, so they are fresh at once.
+    assert_eq!(
+        get(addr, "/node_modules/pkg/m.js", &[]).await.text(),
+        "export const v = 1"
+    );
+    write(root.path(), "node_modules/pkg/m.js", "export const v = 2");
+    assert_eq!(
+        get(addr, "/node_modules/pkg/m.js", &[]).await.text(),
+        "export const v = 2"
+    );
+    server.shutdown().await;
+}

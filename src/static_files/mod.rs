@@ -24,6 +24,7 @@
 //! GET with 403. Resolution and open are not atomic (a local user who can rename folders
 //! inside the root between the two could race them; remote pages cannot).
 
+mod cache;
 mod conditional;
 mod listing;
 mod mime;
@@ -132,6 +133,8 @@ struct Inner {
     /// The root as given (made absolute), for [`StaticFiles::url_path_for`].
     given_root: PathBuf,
     opts: StaticOptions,
+    /// Small files answered from memory while the watcher vouches for them.
+    cache: cache::FileCache,
 }
 
 impl Inner {
@@ -160,8 +163,23 @@ impl StaticFiles {
                 root,
                 given_root,
                 opts,
+                cache: cache::FileCache::default(),
             }),
         })
+    }
+
+    /// Answer small files from memory until [`StaticFiles::invalidate`].
+    /// Only correct while a watcher reports every change under the root
+    /// except the paths `ignore` matches (those are never cached).
+    pub(crate) fn enable_cache(&self, ignore: crate::watch::filter::IgnoreMatcher) {
+        if !self.inner.opts.follow_symlinks {
+            self.inner.cache.enable(ignore);
+        }
+    }
+
+    /// Something under the root changed: forget cached files.
+    pub fn invalidate(&self) {
+        self.inner.cache.clear();
     }
 
     /// The canonical root folder.
@@ -225,6 +243,18 @@ impl StaticFiles {
         let spa = self.inner.opts.spa
             && resolve::accepts_html(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
 
+        let key = (raw_path.to_owned(), spa);
+        if let Some(hit) = self.inner.cache.get(&key) {
+            let file = FileRef {
+                path: hit.path.clone(),
+                content: Some(hit.content.clone()),
+                slot: None,
+            };
+            return self
+                .serve_file(method, headers, file, &hit.mime_path, &hit.meta)
+                .await;
+        }
+        let generation = self.inner.cache.generation();
         let inner = Arc::clone(&self.inner);
         let path = raw_path.to_owned();
         let q = query.map(str::to_owned);
@@ -246,7 +276,12 @@ impl StaticFiles {
                 mime_path,
                 meta,
             } => {
-                self.serve_file(method, headers, path, &mime_path, &meta)
+                let file = FileRef {
+                    path,
+                    content: None,
+                    slot: Some((key, generation)),
+                };
+                self.serve_file(method, headers, file, &mime_path, &meta)
                     .await
             }
             Resolution::Directory { dir, request } => {
@@ -267,10 +302,11 @@ impl StaticFiles {
         &self,
         method: &Method,
         req_headers: &HeaderMap,
-        path: PathBuf,
+        file: FileRef,
         mime_path: &Path,
         meta: &Metadata,
     ) -> Response<ResponseBody> {
+        let path = file.path.clone();
         let opts = &self.inner.opts;
         let head = *method == Method::HEAD;
         let len = meta.len();
@@ -323,7 +359,7 @@ impl StaticFiles {
                 );
                 return respond(StatusCode::OK, headers, body::empty());
             }
-            return match read_bounded(path.clone(), len).await {
+            return match self.read_small(file, len, mime_path, meta).await {
                 Ok(bytes) => {
                     let out = inject(&bytes, tag);
                     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(out.len() as u64));
@@ -345,8 +381,8 @@ impl StaticFiles {
 
         if len <= SMALL_FILE || (html && len <= MAX_INJECT) {
             // One read; decisions use the bytes actually read (never more than the stat said).
-            let bytes = match read_bounded(path.clone(), len).await {
-                Ok(b) => Bytes::from(b),
+            let bytes = match self.read_small(file, len, mime_path, meta).await {
+                Ok(b) => b,
                 Err(e) => return io_error_page(&e, &path, head),
             };
             let actual = bytes.len() as u64;
@@ -387,6 +423,32 @@ impl StaticFiles {
         }
     }
 
+    /// The whole (small) file: from the cache, or read once and cached.
+    async fn read_small(
+        &self,
+        file: FileRef,
+        len: u64,
+        mime_path: &Path,
+        meta: &Metadata,
+    ) -> io::Result<Bytes> {
+        if let Some(content) = file.content {
+            return Ok(content);
+        }
+        let content = Bytes::from(read_bounded(file.path.clone(), len).await?);
+        if let Some((key, generation)) = file.slot {
+            let entry = cache::CachedFile {
+                path: file.path,
+                mime_path: mime_path.to_path_buf(),
+                meta: meta.clone(),
+                content: content.clone(),
+            };
+            self.inner
+                .cache
+                .insert(key, entry, generation, &self.inner.root);
+        }
+        Ok(content)
+    }
+
     async fn serve_listing(
         &self,
         dir: PathBuf,
@@ -418,6 +480,16 @@ impl StaticFiles {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         with_body(StatusCode::OK, headers, bytes, head)
     }
+}
+
+/// A resolved file on its way to a response.
+struct FileRef {
+    /// Canonical path.
+    path: PathBuf,
+    /// Its content, when it came from the cache.
+    content: Option<Bytes>,
+    /// Where to cache what is read: the key and the generation seen before resolving.
+    slot: Option<(cache::Key, u64)>,
 }
 
 /// Read at most `limit` bytes of the file in one blocking hop.

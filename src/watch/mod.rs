@@ -60,7 +60,7 @@
 //! - Symlinked folders inside a root are not followed.
 
 mod coalesce;
-mod filter;
+pub(crate) mod filter;
 mod manager;
 #[cfg(test)]
 mod tests;
