@@ -1017,3 +1017,61 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod properties {
+    //! Whatever the headers, the gates answer (never panic), and only
+    //! loopback-style or allowed names pass the Host gate.
+    use super::*;
+    use proptest::prelude::*;
+
+    fn parts_with(headers: &[(&str, Vec<u8>)]) -> Option<Parts> {
+        let mut builder = http::Request::builder().uri("/");
+        for (name, value) in headers {
+            let value = http::HeaderValue::from_bytes(value).ok()?;
+            builder = builder.header(*name, value);
+        }
+        builder.body(()).ok().map(|r| r.into_parts().0)
+    }
+
+    fn header_bytes() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..40),
+            "[a-z0-9.:\\[\\]@/\\\\-]{0,30}".prop_map(String::into_bytes),
+            "(http|https|file|null)://[a-z0-9.]{0,12}(:[0-9]{1,6})?".prop_map(String::into_bytes),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+        #[test]
+        fn gates_never_panic(host in header_bytes(), origin in header_bytes(), site in header_bytes(), mode in header_bytes()) {
+            let policy = GuardPolicy::default();
+            if let Some(parts) = parts_with(&[("host", host), ("origin", origin), ("sec-fetch-site", site), ("sec-fetch-mode", mode)]) {
+                if let Ok(authority) = check_host(&parts, &policy) {
+                    let _ = check_origin(&parts, &authority, &policy);
+                }
+                let _ = check_sec_fetch(&parts);
+            }
+        }
+
+        #[test]
+        fn only_local_names_pass_the_default_host_gate(name in "[a-z]{1,10}\\.[a-z]{2,5}", port in 1u16..) {
+            let policy = GuardPolicy::default();
+            let parts = parts_with(&[("host", format!("{name}:{port}").into_bytes())]).expect("valid header");
+            let allowed = check_host(&parts, &policy).is_ok();
+            prop_assert_eq!(allowed, name.ends_with(".localhost"), "{}", name);
+        }
+
+        #[test]
+        fn foreign_origins_never_pass(name in "[a-z]{1,10}\\.(com|org|net)", port in 1u16..) {
+            let policy = GuardPolicy::default();
+            let parts = parts_with(&[
+                ("host", format!("localhost:{port}").into_bytes()),
+                ("origin", format!("http://{name}:{port}").into_bytes()),
+            ]).expect("valid headers");
+            let authority = check_host(&parts, &policy).expect("localhost passes");
+            prop_assert!(check_origin(&parts, &authority, &policy).is_err());
+        }
+    }
+}

@@ -427,3 +427,31 @@ mod tests {
         assert!(!if_range_allows(&h, Some(&cur), Some(lm)));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn conditional_headers_never_panic(
+            inm in "[ -~]{0,40}", ims in "[ -~]{0,40}", im in "[ -~]{0,40}", ius in "[ -~]{0,40}", ir in "[ -~]{0,40}",
+        ) {
+            let mut headers = HeaderMap::new();
+            for (name, value) in [
+                (header::IF_NONE_MATCH, &inm), (header::IF_MODIFIED_SINCE, &ims), (header::IF_MATCH, &im),
+                (header::IF_UNMODIFIED_SINCE, &ius), (header::IF_RANGE, &ir),
+            ] {
+                if let Ok(v) = http::HeaderValue::from_str(value) {
+                    headers.insert(name, v);
+                }
+            }
+            let now = SystemTime::now();
+            let tag = EntityTag::for_file(1234, now);
+            let _ = evaluate(&Method::GET, &headers, tag.as_ref(), Some(now));
+            let _ = if_range_allows(&headers, tag.as_ref(), Some(now));
+            let _ = parse_tag_list(&inm);
+        }
+    }
+}

@@ -17,16 +17,18 @@ pub struct LiveClient {
 
 impl LiveClient {
     pub async fn connect(addr: SocketAddr) -> LiveClient {
+        LiveClient::try_connect(addr).await.expect("connect")
+    }
+
+    /// Connect, or `None` when the server is not (yet) there.
+    pub async fn try_connect(addr: SocketAddr) -> Option<LiveClient> {
         let url = format!("ws://{addr}/sockjs-node/000/{}/websocket", session_id());
-        let (ws, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .expect("connect");
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.ok()?;
         let mut client = LiveClient {
             ws,
             pending: Default::default(),
         };
-        assert_eq!(client.frame().await.as_deref(), Some("o"));
-        client
+        (client.frame().await.as_deref() == Some("o")).then_some(client)
     }
 
     pub async fn frame(&mut self) -> Option<String> {
@@ -46,13 +48,7 @@ impl LiveClient {
     pub async fn message(&mut self) -> Value {
         while self.pending.is_empty() {
             let frame = self.frame().await.expect("connection open");
-            if let Some(array) = frame.strip_prefix('a') {
-                let texts: Vec<String> = serde_json::from_str(array).expect("message frame");
-                for text in texts {
-                    self.pending
-                        .push_back(serde_json::from_str(&text).expect("json message"));
-                }
-            }
+            self.queue_frame(&frame);
         }
         self.pending.pop_front().expect("message")
     }
@@ -70,6 +66,17 @@ impl LiveClient {
         }
     }
 
+    /// Parse a message frame into the pending queue (other frames are skipped).
+    fn queue_frame(&mut self, frame: &str) {
+        if let Some(array) = frame.strip_prefix('a') {
+            let texts: Vec<String> = serde_json::from_str(array).expect("message frame");
+            for text in texts {
+                self.pending
+                    .push_back(serde_json::from_str(&text).expect("json message"));
+            }
+        }
+    }
+
     /// Whether anything arrives within `quiet`.
     pub async fn silent_for(&mut self, quiet: Duration) -> bool {
         if !self.pending.is_empty() {
@@ -79,6 +86,11 @@ impl LiveClient {
             match tokio::time::timeout(quiet, self.ws.next()).await {
                 Err(_) => return true,
                 Ok(Some(Ok(WsMessage::Text(t)))) if t.as_str() == "h" => continue,
+                Ok(Some(Ok(WsMessage::Text(t)))) => {
+                    // Keep what arrived for the next read.
+                    self.queue_frame(t.as_str());
+                    return false;
+                }
                 Ok(_) => return false,
             }
         }

@@ -95,6 +95,21 @@ await r.group('setup', async (t) => {
   t.ok(context, 'chromium launched');
 }, 90000);
 
+// window.marker, or "navigating" while the page is between documents.
+async function marker(page) {
+  try { return await page.evaluate(() => window.marker); } catch (e) { return 'navigating'; }
+}
+
+async function heading(page) {
+  try { return await page.textContent('#v', { timeout: 1000 }); } catch (e) { return ''; }
+}
+
+async function setMarker(page, value) {
+  await waitFor('the page to settle', async () => {
+    try { await page.evaluate((v) => { window.marker = v; }, value); return true; } catch (e) { return false; }
+  });
+}
+
 async function openPage(port) {
   const page = await context.newPage();
   const logs = [];
@@ -114,22 +129,21 @@ await r.group('websocket: connect, reload on change, reconnect after restart', a
   const p = await openPage(port);
   await waitFor('live reload to be enabled', () => p.logs.some((l) => l.includes('[WDS] Live Reloading enabled.')));
   t.ok(true, 'client connected: "[WDS] Live Reloading enabled."');
-  await p.page.evaluate(() => { window.marker = 1; });
+  await setMarker(p.page, 1);
   fs.writeFileSync(path.join(root, 'index.html'),
     '<!doctype html><html><body><h1 id="v">two</h1><script src="/wds-client.js"></script></body></html>');
-  await waitFor('the page to reload', async () => (await p.page.evaluate(() => window.marker)) === undefined
-    && (await p.page.textContent('#v').catch(() => '')) === 'two');
+  await waitFor('the page to reload', async () => (await marker(p.page)) === undefined
+    && (await heading(p.page)) === 'two');
   t.ok(true, 'a file change reloaded the page with the new content');
   t.ok(!p.requests.some((q) => q.includes('xhr_streaming')), 'used websocket (no xhr_streaming requests)');
 
-  await p.page.evaluate(() => { window.marker = 2; });
+  await setMarker(p.page, 2);
   await stop(server);
   await waitFor('the client to notice', () => p.logs.some((l) => l.includes('[WDS] Disconnected!')));
   t.ok(true, 'server stopped: "[WDS] Disconnected!"');
   server = startDevserve(root, port);
   await server.ready;
-  await waitFor('a reload after reconnecting', async () =>
-    (await p.page.evaluate(() => window.marker).catch(() => undefined)) === undefined, 20000);
+  await waitFor('a reload after reconnecting', async () => (await marker(p.page)) === undefined, 20000);
   t.ok(true, 'server restarted on the same port: the client reconnected and reloaded');
   await p.page.close();
   await stop(server);
@@ -143,11 +157,11 @@ await r.group('no websocket: falls back to xhr-streaming and still reloads', asy
   await waitFor('live reload to be enabled', () => p.logs.some((l) => l.includes('[WDS] Live Reloading enabled.')));
   t.ok(p.requests.some((q) => q.startsWith('POST') && q.endsWith('/xhr_streaming')), 'connected over xhr-streaming',
     p.requests.join(', '));
-  await p.page.evaluate(() => { window.marker = 3; });
+  await setMarker(p.page, 3);
   fs.writeFileSync(path.join(root, 'index.html'),
     '<!doctype html><html><body><h1 id="v">three</h1><script src="/wds-client.js"></script></body></html>');
-  await waitFor('the page to reload', async () => (await p.page.evaluate(() => window.marker).catch(() => 3)) === undefined
-    && (await p.page.textContent('#v').catch(() => '')) === 'three');
+  await waitFor('the page to reload', async () => (await marker(p.page)) === undefined
+    && (await heading(p.page)) === 'three');
   t.ok(true, 'a file change reloaded the page over xhr-streaming');
   await p.page.close();
   await stop(server);

@@ -1,0 +1,227 @@
+//! Faults a dev server meets on a laptop: folders deleted and re-created by
+//! build tools, paths that cannot be read, and a crowd of browsers coming
+//! back at once after a restart. The server keeps working and loses nothing.
+
+use crate::common::*;
+use devserve::{Config, Server, WatchConfig};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+async fn start(root: &Path, addr: SocketAddr, adjust: impl FnOnce(&mut Config)) -> Server {
+    let mut config = Config {
+        root: root.to_path_buf(),
+        addr,
+        strict_port: true,
+        ..Config::default()
+    };
+    adjust(&mut config);
+    Server::start(config).await.expect("server starts")
+}
+
+fn any_port() -> SocketAddr {
+    "127.0.0.1:0".parse().expect("addr")
+}
+
+#[tokio::test]
+async fn served_folder_deleted_and_recreated_still_reloads() {
+    let outer = temp_dir();
+    let root = outer.path().join("dist");
+    write(&root, "index.html", "<p>v1</p>");
+    let server = start(&root, any_port(), |_| {}).await;
+    let addr = server.local_addr();
+    let mut client = LiveClient::connect(addr).await;
+    client.until_status().await;
+
+    // What `rm -rf dist && mkdir dist && build` does.
+    std::fs::remove_dir_all(&root).expect("delete");
+    assert_eq!(
+        get(addr, "/index.html", &[]).await.status,
+        404,
+        "a missing folder is a clean 404"
+    );
+    std::fs::create_dir(&root).expect("re-create");
+    write(&root, "index.html", "<p>v2</p>");
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + WAIT;
+    while !seen.iter().any(|t: &String| t == "ok")
+        || !get(addr, "/index.html", &[]).await.text().contains("v2")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "no reload after the folder came back: {seen:?}"
+        );
+        for message in client.until_status().await {
+            seen.push(message["type"].as_str().unwrap_or("?").to_string());
+        }
+    }
+    // Let the watcher notice the new folder (it announces that as a rescan),
+    // then a later edit is an ordinary change set again.
+    let deadline = Instant::now() + WAIT;
+    while !client.silent_for(Duration::from_millis(800)).await {
+        assert!(Instant::now() < deadline, "change sets never settled");
+        client.until_status().await;
+    }
+    write(&root, "index.html", "<p>v3</p>");
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let set = client.until_status().await;
+        let paths = set
+            .iter()
+            .find(|m| m["type"] == "content-changed")
+            .map(|m| m["data"].to_string());
+        if paths.is_some_and(|p| p.contains("/index.html")) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "later edits were not seen");
+    }
+    assert!(get(addr, "/index.html", &[]).await.text().contains("v3"));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn watched_folder_replaced_by_a_file() {
+    let outer = temp_dir();
+    let root = outer.path().join("dist");
+    let src = outer.path().join("src");
+    write(&root, "index.html", "<p>home</p>");
+    write(&src, "main.js", "1");
+    let server = start(&root, any_port(), |c| {
+        c.watch = WatchConfig {
+            extra_paths: vec![src.clone()],
+            ..WatchConfig::default()
+        };
+    })
+    .await;
+    let addr = server.local_addr();
+    let mut client = LiveClient::connect(addr).await;
+    client.until_status().await;
+    std::fs::remove_dir_all(&src).expect("delete src");
+    std::fs::write(&src, "now a file").expect("file in its place");
+    // The server keeps serving and the served folder is still watched.
+    assert_eq!(get(addr, "/", &[]).await.status, 200);
+    write(&root, "style.css", "a {}");
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let set = client.until_status().await;
+        if set
+            .iter()
+            .any(|m| m["type"] == "content-changed" && m["data"].to_string().contains("/style.css"))
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "changes in the served folder were lost"
+        );
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn unreadable_paths_get_clean_answers() {
+    let root = temp_dir();
+    write(root.path(), "index.html", "<p>home</p>");
+    write(root.path(), "file.txt", "x");
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(root.path().join("nowhere"), root.path().join("dangling"))
+            .expect("symlink");
+        std::os::unix::fs::symlink(root.path().join("loop-b"), root.path().join("loop-a"))
+            .expect("symlink");
+        std::os::unix::fs::symlink(root.path().join("loop-a"), root.path().join("loop-b"))
+            .expect("symlink");
+        let status = std::process::Command::new("mkfifo")
+            .arg(root.path().join("pipe"))
+            .status();
+        assert!(status.is_ok_and(|s| s.success()), "mkfifo");
+    }
+    let server = start(root.path(), any_port(), |_| {}).await;
+    let addr = server.local_addr();
+    for path in [
+        "/dangling",
+        "/loop-a",
+        "/pipe",
+        "/file.txt/inside",
+        "/index.html/",
+        "/%2e",
+    ] {
+        let r = tokio::time::timeout(WAIT, get(addr, path, &[]))
+            .await
+            .expect("answered, not hung");
+        assert!(matches!(r.status, 400 | 403 | 404), "{path}: {}", r.status);
+        assert_eq!(
+            get(addr, "/", &[]).await.status,
+            200,
+            "still serving after {path}"
+        );
+    }
+    server.shutdown().await;
+}
+
+/// Connect with retries, as a browser's backoff would (compressed).
+async fn connect_with_retries(addr: SocketAddr) -> LiveClient {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let attempt =
+            tokio::time::timeout(Duration::from_secs(5), LiveClient::try_connect(addr)).await;
+        if let Ok(Some(client)) = attempt {
+            return client;
+        }
+        assert!(Instant::now() < deadline, "a client never got back in");
+        tokio::time::sleep(Duration::from_millis(50 + fastrand::u64(..200))).await;
+    }
+}
+
+#[tokio::test]
+async fn a_thousand_clients_reconnect_at_once_after_a_restart() {
+    const CLIENTS: usize = 1000;
+    let root = temp_dir();
+    write(root.path(), "index.html", "<p>home</p>");
+    let server = start(root.path(), any_port(), |_| {}).await;
+    let addr = server.local_addr();
+    let mut clients = Vec::with_capacity(CLIENTS);
+    for _ in 0..CLIENTS {
+        clients.push(LiveClient::connect(addr).await);
+    }
+    assert_eq!(server.client_count(), CLIENTS);
+    server.shutdown().await;
+    drop(clients);
+
+    let server = start(root.path(), addr, |_| {}).await;
+    let returning: Vec<_> = (0..CLIENTS)
+        .map(|_| tokio::spawn(connect_with_retries(addr)))
+        .collect();
+    // Meanwhile the server keeps answering ordinary requests promptly.
+    let mut worst = Duration::ZERO;
+    for _ in 0..20 {
+        let t0 = Instant::now();
+        assert_eq!(get(addr, "/", &[]).await.status, 200);
+        worst = worst.max(t0.elapsed());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        worst < Duration::from_secs(5),
+        "a page took {worst:?} while clients reconnected"
+    );
+    let mut back = Vec::with_capacity(CLIENTS);
+    for handle in returning {
+        back.push(handle.await.expect("client task"));
+    }
+    let deadline = Instant::now() + WAIT;
+    while server.client_count() < CLIENTS {
+        assert!(
+            Instant::now() < deadline,
+            "only {} of {CLIENTS} clients came back",
+            server.client_count()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Every one of them hears the next change.
+    write(root.path(), "index.html", "<p>after</p>");
+    for client in back.iter_mut().take(50) {
+        let set = client.until_status().await;
+        assert!(set.iter().any(|m| m["type"] == "ok"));
+    }
+    server.shutdown().await;
+}
