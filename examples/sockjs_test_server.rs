@@ -6,7 +6,8 @@
 //! (a message every second), `/amplify` (message n → 2^n bytes) and
 //! `/broadcast` (each message to every open connection). `GET
 //! /sockjs-client.js` serves a local sockjs-client build when one is found, so
-//! iframe-based transports work offline.
+//! iframe-based transports work offline. `GET /stats` reports the live
+//! session count (for load tools).
 //!
 //! ```text
 //! cargo run --example sockjs_test_server -- [--host 127.0.0.1] [--port 8081] [--client-script PATH]
@@ -158,9 +159,12 @@ pub async fn serve(listener: TcpListener, client_script: Option<PathBuf>) {
     let script: Option<Arc<[u8]>> = client_script
         .and_then(|p| std::fs::read(p).ok())
         .map(Into::into);
-    let mount = Mount::new(test_servers(), move |req: Request<Incoming>| {
+    let servers = test_servers();
+    let counted = servers.clone();
+    let mount = Mount::new(servers, move |req: Request<Incoming>| {
         let script = script.clone();
-        async move { Ok::<_, Infallible>(fallback(&req, script.as_deref())) }
+        let live: usize = counted.iter().map(SockJsServer::live_sessions).sum();
+        async move { Ok::<_, Infallible>(fallback(&req, script.as_deref(), live)) }
     });
     loop {
         let Ok((tcp, addr)) = listener.accept().await else {
@@ -182,8 +186,13 @@ pub async fn serve(listener: TcpListener, client_script: Option<PathBuf>) {
     }
 }
 
-fn fallback(req: &Request<Incoming>, script: Option<&[u8]>) -> Response<Body> {
+fn fallback(
+    req: &Request<Incoming>,
+    script: Option<&[u8]>,
+    live_sessions: usize,
+) -> Response<Body> {
     match (req.uri().path(), script) {
+        ("/stats", _) => Response::new(full_body(format!("{{\"live_sessions\":{live_sessions}}}"))),
         ("/sockjs-client.js", Some(script)) => {
             let mut response = Response::new(full_body(script.to_vec()));
             response.headers_mut().insert(
