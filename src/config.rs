@@ -46,6 +46,17 @@ impl Default for WatchConfig {
 }
 
 /// Everything a dev server needs to start.
+///
+/// ```
+/// use devserve::{Config, Overlay};
+/// let config = Config {
+///     root: "dist".into(),
+///     spa: true,
+///     overlay: Some(Overlay { errors: true, warnings: true }),
+///     ..Config::default()
+/// };
+/// assert_eq!(config.addr.to_string(), "127.0.0.1:8080");
+/// ```
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The folder to serve.

@@ -4,6 +4,17 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// Everything that can stop devserve from starting.
+///
+/// ```no_run
+/// # async fn run() {
+/// let config = devserve::Config { root: "no/such/folder".into(), ..Default::default() };
+/// match devserve::Server::start(config).await {
+///     Err(devserve::Error::RootNotFound(path)) => eprintln!("{}: no such folder", path.display()),
+///     Err(other) => eprintln!("{other}"),
+///     Ok(server) => server.shutdown().await,
+/// }
+/// # }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

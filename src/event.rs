@@ -3,6 +3,14 @@
 use std::net::SocketAddr;
 
 /// Something that happened in a running server.
+///
+/// ```
+/// use devserve::Event;
+/// let event = Event::Changed { paths: vec!["css/site.css".into()], clients: 3 };
+/// if let Event::Changed { paths, clients } = &event {
+///     assert_eq!((paths.len(), *clients), (1, 3));
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Event {

@@ -8,6 +8,19 @@ use crate::protocol::{Message, Progress};
 /// A typical build: [`Handle::invalid`], some [`Handle::progress`], then
 /// [`Handle::ok`] (browsers reload or hot-update), [`Handle::warnings`], or
 /// [`Handle::errors`] (the overlay shows them; no reload).
+///
+/// ```no_run
+/// # async fn run() -> Result<(), devserve::Error> {
+/// let server = devserve::Server::builder().root("dist").reload_on_change(false).start().await?;
+/// let handle = server.handle();
+/// handle.invalid();
+/// handle.progress(50, "bundling");
+/// match std::process::Command::new("make").status() {
+///     Ok(status) if status.success() => handle.ok(""), // "" picks a fresh hash
+///     _ => handle.errors("", vec!["make failed".into()]),
+/// };
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
 pub struct Handle {
     hub: Hub,

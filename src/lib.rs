@@ -28,6 +28,10 @@ pub mod sockjs;
 pub mod static_files;
 pub mod watch;
 
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
+
 pub use builder::ServerBuilder;
 pub use config::{Config, WatchConfig};
 pub use error::Error;

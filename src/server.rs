@@ -51,6 +51,19 @@ pub(crate) type Fallback = Arc<
 >;
 
 /// A running dev server. Dropping it stops it less gracefully than [`Server::shutdown`].
+///
+/// ```no_run
+/// # async fn run() -> Result<(), devserve::Error> {
+/// let config = devserve::Config { root: "dist".into(), ..Default::default() };
+/// let server = devserve::Server::start(config).await?;
+/// println!("http://{} — {} browsers connected", server.local_addr(), server.client_count());
+/// let mut events = server.events();
+/// while let Ok(event) = events.recv().await {
+///     println!("{event:?}");
+/// }
+/// server.shutdown().await;
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct Server {
     addr: SocketAddr,

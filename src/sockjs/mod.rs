@@ -28,7 +28,7 @@
 
 mod body;
 mod cors;
-mod frame;
+pub(crate) mod frame;
 mod options;
 mod pages;
 mod route;

@@ -25,11 +25,11 @@
 //! inside the root between the two could race them; remote pages cannot).
 
 mod cache;
-mod conditional;
+pub(crate) mod conditional;
 mod listing;
 mod mime;
-mod range;
-mod resolve;
+pub(crate) mod range;
+pub(crate) mod resolve;
 #[cfg(test)]
 mod tests;
 

@@ -1,0 +1,73 @@
+//! Entry points into devserve's parsers for the fuzz targets in `fuzz/`
+//! (feature `fuzzing`). Not a stable API.
+
+use crate::static_files::conditional::{evaluate, if_range_allows, EntityTag};
+use crate::static_files::range::{parse_range, RangeDecision};
+use crate::static_files::resolve::{resolve, Policy, Resolution};
+use http::request::Parts;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+/// What a request path resolved to, reduced to what the invariants need.
+#[derive(Debug)]
+pub enum Resolved {
+    /// A file or folder at this canonical path.
+    Inside(PathBuf),
+    /// A redirect to this location.
+    Redirect(String),
+    /// Refused or missing.
+    Refused,
+}
+
+/// Resolve `raw` under the canonical `root` with the default (safe) policy.
+pub fn resolve_path(root: &Path, raw: &str) -> Resolved {
+    let policy = Policy {
+        show_hidden: false,
+        follow_symlinks: false,
+        listing: true,
+    };
+    match resolve(root, raw, None, policy, true) {
+        Resolution::File { path, .. } => Resolved::Inside(path),
+        Resolution::Directory { dir, .. } => Resolved::Inside(dir),
+        Resolution::Redirect { location } => Resolved::Redirect(location),
+        Resolution::NotFound | Resolution::Forbidden | Resolution::BadRequest(_) => {
+            Resolved::Refused
+        }
+    }
+}
+
+/// Decode a SockJS client payload.
+pub fn sockjs_decode(payload: &[u8]) -> Option<Vec<String>> {
+    crate::sockjs::frame::decode(payload).ok()
+}
+
+/// Encode messages as a SockJS `a[...]` frame.
+pub fn sockjs_encode(messages: &[String]) -> String {
+    crate::sockjs::frame::messages(messages)
+}
+
+/// A partial range `(start, end)` for a representation of `len` bytes, if one applies.
+pub fn range(value: &str, len: u64) -> Option<(u64, u64)> {
+    match parse_range(value, len) {
+        RangeDecision::Partial { start, end } => Some((start, end)),
+        RangeDecision::Full | RangeDecision::Unsatisfiable => None,
+    }
+}
+
+/// Run the conditional-request logic over `parts`' headers.
+pub fn conditional(parts: &Parts) {
+    let now = SystemTime::now();
+    let tag = EntityTag::for_file(4096, now);
+    let _ = evaluate(&parts.method, &parts.headers, tag.as_ref(), Some(now));
+    let _ = if_range_allows(&parts.headers, tag.as_ref(), Some(now));
+}
+
+/// Run the Host, Origin and Sec-Fetch gates over `parts` with the default
+/// policy; returns the accepted host name, if any.
+pub fn gates(parts: &Parts) -> Option<String> {
+    let policy = crate::guard::GuardPolicy::default();
+    let _ = crate::guard::check_sec_fetch(parts);
+    let authority = crate::guard::check_host(parts, &policy).ok()?;
+    let _ = crate::guard::check_origin(parts, &authority, &policy);
+    Some(authority.host)
+}
