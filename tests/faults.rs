@@ -225,3 +225,34 @@ async fn a_thousand_clients_reconnect_at_once_after_a_restart() {
     }
     server.shutdown().await;
 }
+
+/// Regression: connections opened before a shutdown kept serving, so a
+/// browser could "reconnect" to a server that was going away.
+#[tokio::test]
+async fn shutdown_closes_open_connections_and_refuses_sessions() {
+    let root = temp_dir();
+    write(root.path(), "index.html", "<p>home</p>");
+    let server = start(root.path(), any_port(), |_| {}).await;
+    let addr = server.local_addr();
+    // A keep-alive connection, idle after one request.
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    tcp.write_all(format!("GET / HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .await
+        .expect("write");
+    let mut buf = vec![0u8; 4096];
+    let n = tcp.read(&mut buf).await.expect("response");
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    server.shutdown().await;
+    // The open connection no longer opens live-reload sessions.
+    let request = format!(
+        "POST /sockjs-node/000/zombie/xhr HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\n\r\n"
+    );
+    let _ = tcp.write_all(request.as_bytes()).await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(WAIT, tcp.read_to_end(&mut answer))
+        .await
+        .expect("connection ends");
+    let text = String::from_utf8_lossy(&answer);
+    assert!(!text.contains(" 200 "), "a stopped server answered: {text}");
+}
