@@ -52,12 +52,15 @@ async function waitFor(what, check, ms = 10000) {
   }
 }
 
+const children = [];
+
 function startDevserve(root, port, extra = []) {
   const child = spawn(BIN, [root, '--port', String(port), '--strict-port', '--no-inject', ...extra],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
   let out = '';
   child.stdout.on('data', (d) => { out += d; });
   child.stderr.on('data', (d) => { out += d; });
+  children.push(child);
   child.ready = waitFor('devserve to listen', () => out.includes('Local:'));
   child.output = () => out;
   return child;
@@ -76,7 +79,7 @@ let server;
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'devserve-wds3-'));
 const r = createRunner('webpack-dev-server 3 client', {
   overallMs: Number(process.env.SOCKJS_TEST_TIMEOUT_MS || 150000),
-  onAbort: async () => { await stop(server); if (context) await context.close(); },
+  onAbort: async () => { await Promise.all(children.map(stop)); if (context) await context.close(); },
 });
 
 await r.group('setup', async (t) => {
@@ -168,7 +171,8 @@ await r.group('no websocket: falls back to xhr-streaming and still reloads', asy
 }, 45000);
 
 await r.finish(async () => {
-  await stop(server);
+  // Every devserve this script started, also ones a failed group left behind.
+  await Promise.all(children.map(stop));
   if (context) await context.close();
   fs.rmSync(root, { recursive: true, force: true });
   if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
