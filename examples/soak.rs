@@ -16,7 +16,10 @@
 //! ```
 //! Loopback only; bounded in clients, time and rate. Exits non-zero on loss.
 
+#[path = "support/proc.rs"]
+mod proc;
 use futures_util::{SinkExt, StreamExt};
+use proc::rss_kib;
 use std::collections::HashMap;
 use std::io::BufRead;
 use std::net::SocketAddr;
@@ -66,17 +69,6 @@ type Shared = Arc<Mutex<Tally>>;
 fn parse(message: &str) -> Option<(u64, u64)> {
     let mut parts = message.strip_prefix("seq:")?.split(':');
     Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 /// Feed every message of a frame (`a[...]`) to the tally.

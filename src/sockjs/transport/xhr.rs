@@ -23,36 +23,38 @@ pub(crate) fn streaming(shared: &Arc<Shared>, parts: Parts, id: &str) -> Respons
     receive(shared, &parts, id, Framing::XhrStreaming, CONTENT_TYPE)
 }
 
-fn with_cors(mut response: Response<Body>, parts: &Parts, shared: &Shared) -> Response<Body> {
-    cors::cors(response.headers_mut(), parts, &shared.options);
-    response
-}
-
-/// `POST …/xhr_send`: messages from the client; 204 when taken.
+/// `POST …/xhr_send`: messages from the client; 204 when taken. Every
+/// answer, errors included, carries CORS headers so the page can read it.
 pub(crate) async fn send<B>(shared: &Arc<Shared>, req: Request<B>, id: &str) -> Response<Body>
 where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<Box<dyn StdError + Send + Sync>>,
 {
     let (parts, body) = req.into_parts();
+    let mut response = take_messages(shared, &parts, body, id).await;
+    cors::cors(response.headers_mut(), &parts, &shared.options);
+    response
+}
+
+async fn take_messages<B>(shared: &Shared, parts: &Parts, body: B, id: &str) -> Response<Body>
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn StdError + Send + Sync>>,
+{
     let Some(session) = shared.session(id) else {
-        return with_cors(
-            plain(StatusCode::NOT_FOUND, "Session not found."),
-            &parts,
-            shared,
-        );
+        return plain(StatusCode::NOT_FOUND, "Session not found.");
     };
     let payload = match read_body(body, shared.options.max_message_size).await {
         Ok(payload) => payload,
-        Err(error) => return with_cors(payload_error(error), &parts, shared),
+        Err(error) => return payload_error(error),
     };
     let messages = match frame::decode(&payload) {
         Ok(messages) => messages,
-        Err(error) => return with_cors(super::decode_error(error), &parts, shared),
+        Err(error) => return super::decode_error(error),
     };
     deliver(&session, messages).await;
     let mut response = Response::new(body::empty());
     *response.status_mut() = StatusCode::NO_CONTENT;
-    send_headers(&mut response, &parts, shared);
-    with_cors(response, &parts, shared)
+    send_headers(&mut response, parts, shared);
+    response
 }
