@@ -146,7 +146,7 @@ impl Hub {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.inner.state.lock().unwrap_or_else(|p| p.into_inner())
+        crate::util::lock(&self.inner.state)
     }
 
     /// A fresh build hash: differs per build and per server run, so a

@@ -26,6 +26,7 @@ pub mod protocol;
 mod server;
 pub mod sockjs;
 pub mod static_files;
+mod util;
 pub mod watch;
 
 #[cfg(feature = "fuzzing")]

@@ -1,7 +1,7 @@
 //! The running dev server: listener, request routing, and the glue from the
 //! watcher to the hub.
 
-use crate::body::{self, ResponseBody};
+use crate::body::ResponseBody;
 use crate::builder::ServerBuilder;
 use crate::client_assets;
 use crate::config::{Config, CLIENT_PATH, SOCKJS_PREFIX};
@@ -442,13 +442,7 @@ impl App {
 }
 
 fn rejection_response(status: StatusCode, message: &str) -> Response<ResponseBody> {
-    let mut response = Response::new(body::full(format!("{message}\n")));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    response
+    crate::util::plain_text(status, message)
 }
 
 /// Announce each change set: `invalid`, `content-changed` (URL paths), `hash`, then the build status.

@@ -27,11 +27,7 @@ impl EntityTag {
     /// The weak ETag of an injected response: the file ETag plus a hash of the injection
     /// version and tag, so a new client build (or tag) invalidates cached pages.
     pub(crate) fn injected(&self, version: &str, tag: &str) -> Self {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325; // FNV-1a 64
-        for b in version.bytes().chain([0u8]).chain(tag.bytes()) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
+        let h = crate::util::fnv1a(&[version.as_bytes(), tag.as_bytes()]);
         EntityTag {
             weak: true,
             opaque: format!("{}-i{h:016x}", self.opaque),

@@ -375,7 +375,7 @@ impl StaticFiles {
             headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
             return respond(StatusCode::OK, headers, body::empty());
         }
-        let range_header = single_header(req_headers, header::RANGE).filter(|_| {
+        let range_header = crate::util::single_header(req_headers, &header::RANGE).filter(|_| {
             conditional::if_range_allows(req_headers, file_etag.as_ref(), last_modified)
         });
 
@@ -513,16 +513,6 @@ async fn open_stream(path: &Path, start: u64, count: u64) -> io::Result<Response
     }
     let stream = ReaderStream::with_capacity(file.take(count), STREAM_CHUNK).map_ok(Frame::data);
     Ok(BodyExt::boxed(StreamBody::new(stream)))
-}
-
-/// The one value of a header that must not repeat; absent, repeated or non-ASCII → `None`.
-fn single_header(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
-    let mut all = headers.get_all(name).iter();
-    let v = all.next()?;
-    if all.next().is_some() {
-        return None;
-    }
-    v.to_str().ok()
 }
 
 /// `Last-Modified` text, or `None` when the time is not representable as an HTTP-date

@@ -1,0 +1,82 @@
+//! Small helpers shared across the dev server (outside `sockjs`, which keeps its own).
+
+use crate::body::{self, ResponseBody};
+use http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
+use http::{Response, StatusCode};
+use std::sync::{Mutex, MutexGuard};
+
+/// Lock `mutex`, carrying on with the data when a holder panicked: every
+/// value devserve keeps behind a mutex stays consistent between statements.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// 64-bit FNV-1a over `parts`, each followed by a NUL separator: a small,
+/// stable, non-cryptographic hash for ETags and cache keys.
+pub(crate) fn fnv1a(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for &b in part.iter().chain([0u8].iter()) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// The one value of a header that must not repeat; absent, repeated or
+/// non-ASCII → `None`.
+pub(crate) fn single_header<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {
+    let mut all = headers.get_all(name).iter();
+    let value = all.next()?;
+    if all.next().is_some() {
+        return None;
+    }
+    value.to_str().ok()
+}
+
+/// A short `text/plain` response: `message` and a newline.
+pub(crate) fn plain_text(status: StatusCode, message: &str) -> Response<ResponseBody> {
+    let mut response = Response::new(body::full(format!("{message}\n")));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv1a_separates_parts() {
+        assert_ne!(fnv1a(&[b"ab", b"c"]), fnv1a(&[b"a", b"bc"]));
+        assert_eq!(fnv1a(&[b"x"]), fnv1a(&[b"x"]));
+    }
+
+    #[test]
+    fn single_header_refuses_repeats() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(single_header(&headers, &CONTENT_TYPE), None);
+        headers.append(CONTENT_TYPE, HeaderValue::from_static("a"));
+        assert_eq!(single_header(&headers, &CONTENT_TYPE), Some("a"));
+        headers.append(CONTENT_TYPE, HeaderValue::from_static("b"));
+        assert_eq!(single_header(&headers, &CONTENT_TYPE), None);
+    }
+
+    #[test]
+    fn lock_survives_a_poisoned_mutex() {
+        let mutex = std::sync::Arc::new(Mutex::new(1));
+        let clone = mutex.clone();
+        let _ = std::thread::spawn(move || {
+            let _guard = clone.lock().unwrap();
+            panic!("poison it");
+        })
+        .join();
+        assert_eq!(*lock(&mutex), 1);
+    }
+}
