@@ -3,7 +3,8 @@
 use crate::body::ResponseBody;
 use crate::config::Config;
 use crate::protocol::Overlay;
-use crate::server::{Fallback, Server};
+use crate::router::Fallback;
+use crate::server::Server;
 use crate::Error;
 use http::{HeaderName, HeaderValue, Request, Response};
 use hyper::body::Incoming;
@@ -47,6 +48,13 @@ impl std::fmt::Debug for ServerBuilder {
     }
 }
 
+impl Server {
+    /// A builder for a server.
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder::new()
+    }
+}
+
 impl ServerBuilder {
     /// A builder with every default.
     pub fn new() -> Self {
@@ -81,31 +89,31 @@ impl ServerBuilder {
 
     /// Reload pages after a build. Default true.
     pub fn live_reload(mut self, on: bool) -> Self {
-        self.config.live_reload = on;
+        self.config.client.live_reload = on;
         self
     }
 
     /// Tell clients the page updates itself (hot mode). Default false.
     pub fn hot(mut self, on: bool) -> Self {
-        self.config.hot = on;
+        self.config.client.hot = on;
         self
     }
 
     /// What the in-page overlay shows. Default errors only.
     pub fn overlay(mut self, overlay: Overlay) -> Self {
-        self.config.overlay = Some(overlay);
+        self.config.client.overlay = Some(overlay);
         self
     }
 
     /// Turn the in-page overlay off.
     pub fn no_overlay(mut self) -> Self {
-        self.config.overlay = None;
+        self.config.client.overlay = None;
         self
     }
 
     /// Show build progress in pages. Default false.
     pub fn progress(mut self, on: bool) -> Self {
-        self.config.progress = on;
+        self.config.client.progress = on;
         self
     }
 
@@ -143,37 +151,37 @@ impl ServerBuilder {
 
     /// Serve `/index.html` for missing extension-less paths. Default false.
     pub fn spa(mut self, on: bool) -> Self {
-        self.config.spa = on;
+        self.config.serve.spa = on;
         self
     }
 
     /// Add a header to every response.
     pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.config.headers.push((name, value));
+        self.config.serve.headers.push((name, value));
         self
     }
 
     /// Accept this Host name besides localhost and IP literals.
     pub fn allowed_host(mut self, host: impl Into<String>) -> Self {
-        self.config.allowed_hosts.push(host.into());
+        self.config.security.allowed_hosts.push(host.into());
         self
     }
 
     /// Inject the client into HTML pages. Default true.
     pub fn inject(mut self, on: bool) -> Self {
-        self.config.inject = on;
+        self.config.serve.inject = on;
         self
     }
 
     /// Offer WebSocket on the live-reload endpoint. Default true.
     pub fn websocket(mut self, on: bool) -> Self {
-        self.config.websocket = on;
+        self.config.client.websocket = on;
         self
     }
 
     /// Heartbeat interval of the live-reload endpoint. Default 25 s.
     pub fn heartbeat(mut self, interval: Duration) -> Self {
-        self.config.heartbeat = interval;
+        self.config.client.heartbeat = interval;
         self
     }
 
@@ -193,7 +201,7 @@ impl ServerBuilder {
         &self.config
     }
 
-    /// Start the server.
+    /// Validate the configuration and start the server.
     pub async fn start(self) -> Result<Server, Error> {
         Server::start_with(self.config, self.fallback).await
     }

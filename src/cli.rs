@@ -2,16 +2,14 @@
 
 use anyhow::{bail, Context};
 use clap::Parser;
-use devserve::config::parse_header;
+use devserve::config::{
+    parse_header, ClientConfig, ClientLogLevel, ConfigError, SecurityConfig, ServeConfig,
+    DEFAULT_DEBOUNCE, DEFAULT_HEARTBEAT, DEFAULT_PORT,
+};
 use devserve::{Config, Overlay, WatchConfig};
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::time::Duration;
-
-/// Console verbosities the browser client understands.
-const LOG_LEVELS: &[&str] = &[
-    "info", "warn", "warning", "error", "debug", "trace", "silent", "none",
-];
 
 /// Serve a folder, watch it, and reload every open page when it changes.
 #[derive(Parser, Debug)]
@@ -21,7 +19,7 @@ pub struct Cli {
     #[arg(default_value = ".")]
     pub dir: PathBuf,
     /// Port to listen on; when taken, the next free one is used.
-    #[arg(short, long, default_value_t = 8080, env = "DEVSERVE_PORT")]
+    #[arg(short, long, default_value_t = DEFAULT_PORT, env = "DEVSERVE_PORT")]
     pub port: u16,
     /// Address to listen on. Anything but loopback exposes the server to the network.
     #[arg(long, default_value = "127.0.0.1", env = "DEVSERVE_HOST")]
@@ -48,8 +46,8 @@ pub struct Cli {
     #[arg(long)]
     pub progress: bool,
     /// Browser console verbosity: info, warn, error, debug, trace, silent or none.
-    #[arg(long, default_value = "info")]
-    pub log_level: String,
+    #[arg(long, default_value = "info", value_parser = parse_log_level)]
+    pub log_level: ClientLogLevel,
     /// Also watch this path (repeatable).
     #[arg(long = "watch", value_name = "PATH")]
     pub watch: Vec<PathBuf>,
@@ -57,11 +55,11 @@ pub struct Cli {
     #[arg(long = "ignore", value_name = "GLOB")]
     pub ignore: Vec<String>,
     /// Poll for changes every MS milliseconds (for Docker, WSL and network mounts).
-    #[arg(long, value_name = "MS", num_args = 0..=1, default_missing_value = "500")]
+    #[arg(long, value_name = "MS", num_args = 0..=1, default_missing_value = DEFAULT_POLL_MS)]
     pub poll: Option<u64>,
     /// Wait this many milliseconds of quiet after a change before reloading
     /// (it stretches for bursts); raise it if a build's writes arrive as several reloads.
-    #[arg(long, value_name = "MS", default_value_t = 2)]
+    #[arg(long, value_name = "MS", default_value_t = millis(DEFAULT_DEBOUNCE))]
     pub debounce: u64,
     /// Do not watch for changes at all.
     #[arg(long)]
@@ -98,30 +96,20 @@ pub struct Cli {
     #[arg(short, long)]
     pub quiet: bool,
     /// Live-reload heartbeat interval in milliseconds (for testing clients).
-    #[arg(long, value_name = "MS", default_value_t = 25_000, hide = true)]
+    #[arg(long, value_name = "MS", default_value_t = millis(DEFAULT_HEARTBEAT), hide = true)]
     pub heartbeat_ms: u64,
 }
 
 impl Cli {
-    /// The validated configuration these flags describe.
+    /// The configuration these flags describe, mapped one to one; the
+    /// library's [`Config::validate`] checks the values.
     pub fn config(&self) -> anyhow::Result<Config> {
-        if !LOG_LEVELS.contains(&self.log_level.as_str()) {
-            bail!(
-                "invalid --log-level {:?}: expected one of {}",
-                self.log_level,
-                LOG_LEVELS.join(", ")
-            );
-        }
         let ip = resolve_host(&self.host)?;
         let headers = self
             .header
             .iter()
             .map(|h| parse_header(h).map_err(anyhow::Error::from))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        for pattern in &self.ignore {
-            globset::Glob::new(pattern)
-                .with_context(|| format!("invalid --ignore pattern {pattern:?}"))?;
-        }
         for path in &self.watch {
             if !path.exists() {
                 bail!("--watch {}: no such file or folder", path.display());
@@ -133,22 +121,22 @@ impl Cli {
         if self.exec.is_some() && self.no_watch {
             bail!("--exec runs on changes; it cannot be combined with --no-watch");
         }
-        if self.poll == Some(0) {
-            bail!("invalid --poll 0: the interval must be at least 1 ms");
-        }
-        let overlay = (!self.no_overlay).then_some(Overlay {
-            errors: true,
-            warnings: self.overlay_warnings,
-        });
-        Ok(Config {
+        let config = Config {
             root: self.dir.clone(),
             addr: SocketAddr::new(ip, self.port),
             strict_port: self.strict_port,
-            live_reload: !self.no_live_reload,
-            hot: self.hot,
-            overlay,
-            progress: self.progress,
-            client_log_level: self.log_level.clone(),
+            serve: ServeConfig {
+                spa: self.spa,
+                headers,
+                inject: !self.no_inject,
+            },
+            client: self.client(),
+            security: SecurityConfig {
+                allowed_hosts: self.allowed_host.clone(),
+                cors: self.cors,
+                show_hidden: self.show_hidden,
+                follow_symlinks: self.follow_symlinks,
+            },
             watch: WatchConfig {
                 enabled: !self.no_watch,
                 extra_paths: self.watch.clone(),
@@ -157,19 +145,55 @@ impl Cli {
                 debounce: Duration::from_millis(self.debounce),
                 ..WatchConfig::default()
             },
-            spa: self.spa,
-            headers,
-            cors: self.cors,
-            allowed_hosts: self.allowed_host.clone(),
-            inject: !self.no_inject,
-            websocket: !self.no_websocket,
-            show_hidden: self.show_hidden,
-            follow_symlinks: self.follow_symlinks,
-            heartbeat: Duration::from_millis(self.heartbeat_ms.max(10)),
             reload_on_change: self.exec.is_none(),
-        })
+        };
+        config.validate().map_err(flag_error)?;
+        Ok(config)
+    }
+
+    fn client(&self) -> ClientConfig {
+        ClientConfig {
+            live_reload: !self.no_live_reload,
+            hot: self.hot,
+            overlay: (!self.no_overlay).then_some(Overlay {
+                errors: true,
+                warnings: self.overlay_warnings,
+            }),
+            progress: self.progress,
+            log_level: self.log_level,
+            websocket: !self.no_websocket,
+            heartbeat: Duration::from_millis(self.heartbeat_ms),
+        }
     }
 }
+
+/// The flag behind a config field, for errors in the flag's own words.
+fn flag_error(error: ConfigError) -> anyhow::Error {
+    let flag = match error.field() {
+        "client.heartbeat" => "--heartbeat-ms",
+        "client.log_level" => "--log-level",
+        "watch.poll" => "--poll",
+        "watch.debounce" => "--debounce",
+        "watch.ignore" => "--ignore",
+        "security.allowed_hosts" => "--allowed-host",
+        "serve.headers" => "--header",
+        other => return anyhow::anyhow!("invalid {other}: {}", error.reason()),
+    };
+    anyhow::anyhow!("invalid {flag}: {}", error.reason())
+}
+
+fn parse_log_level(text: &str) -> Result<ClientLogLevel, String> {
+    text.parse()
+        .map_err(|e: ConfigError| e.reason().to_string())
+}
+
+/// A duration as whole milliseconds, for flag defaults.
+const fn millis(duration: Duration) -> u64 {
+    duration.as_millis() as u64
+}
+
+/// `--poll`'s value when given none.
+const DEFAULT_POLL_MS: &str = "500";
 
 /// An IP address, or a name resolved to one (`localhost` → 127.0.0.1).
 fn resolve_host(host: &str) -> anyhow::Result<IpAddr> {
@@ -202,12 +226,15 @@ mod tests {
     fn defaults_are_safe() {
         let config = parse(&[]).config().expect("valid");
         assert_eq!(config.addr.to_string(), "127.0.0.1:8080");
-        assert!(config.live_reload && config.inject && !config.cors);
+        assert!(config.client.live_reload && config.serve.inject && !config.security.cors);
     }
 
     #[test]
     fn bad_values_are_refused() {
-        assert!(parse(&["--log-level", "loud"]).config().is_err());
+        assert!(Cli::try_parse_from(["devserve", "--log-level", "loud"]).is_err());
+        assert!(parse(&["--poll", "0"]).config().is_err());
+        assert!(parse(&["--debounce", "5000"]).config().is_err());
+        assert!(parse(&["--allowed-host", "a b"]).config().is_err());
         assert!(parse(&["--header", "nocolon"]).config().is_err());
         assert!(parse(&["--host", "not a host"]).config().is_err());
         assert!(parse(&["--ignore", "a[b"]).config().is_err());
@@ -217,6 +244,10 @@ mod tests {
     #[test]
     fn poll_takes_an_optional_interval() {
         assert_eq!(parse(&["--poll"]).poll, Some(500));
+        assert_eq!(
+            Duration::from_millis(DEFAULT_POLL_MS.parse().expect("a number")),
+            devserve::config::DEFAULT_POLL
+        );
         assert_eq!(parse(&["--poll", "100"]).poll, Some(100));
     }
 }

@@ -2,8 +2,9 @@
 //! under `/__devserve/`.
 
 use crate::body::{self, ResponseBody};
-use http::{header, HeaderValue, Response, StatusCode};
-use include_dir::{include_dir, Dir};
+use crate::util::fnv1a;
+use http::{header, HeaderMap, HeaderValue, Response, StatusCode};
+use include_dir::{include_dir, Dir, File};
 
 static CLIENT: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/client");
 
@@ -11,55 +12,70 @@ static CLIENT: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/client");
 pub fn version() -> &'static str {
     static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     VERSION.get_or_init(|| {
-        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-        for file in CLIENT.files() {
-            for b in file
-                .path()
-                .to_string_lossy()
-                .bytes()
-                .chain(file.contents().iter().copied())
-            {
-                hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-            }
+        let names: Vec<String> = CLIENT
+            .files()
+            .map(|file| file.path().to_string_lossy().into_owned())
+            .collect();
+        let mut parts: Vec<&[u8]> = Vec::new();
+        for (file, name) in CLIENT.files().zip(&names) {
+            parts.push(name.as_bytes());
+            parts.push(file.contents());
         }
-        format!("{}-{hash:016x}", env!("CARGO_PKG_VERSION"))
+        format!("{}-{:016x}", env!("CARGO_PKG_VERSION"), fnv1a(&parts))
     })
 }
 
-/// Answer `GET /__devserve/<name>`, or `None` when there is no such asset.
-pub fn serve(name: &str, if_none_match: Option<&HeaderValue>) -> Option<Response<ResponseBody>> {
+/// One embedded client file.
+#[derive(Debug, Clone, Copy)]
+pub struct Asset {
+    file: &'static File<'static>,
+}
+
+/// The asset called `name` (the path after `/__devserve/`), if there is one.
+pub fn lookup(name: &str) -> Option<Asset> {
     if name.is_empty() || name.contains("..") {
         return None;
     }
-    let file = CLIENT.get_file(name)?;
-    let etag = format!("\"{}\"", version());
-    let fresh = if_none_match
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|t| t.trim().trim_start_matches("W/") == etag)
-        });
-    let mut response = if fresh {
-        let mut r = Response::new(body::empty());
-        *r.status_mut() = StatusCode::NOT_MODIFIED;
-        r
-    } else {
-        Response::new(body::full(file.contents()))
-    };
-    let mime = match file.path().extension().and_then(|e| e.to_str()) {
-        Some("js") => "text/javascript; charset=utf-8",
-        Some("css") => "text/css; charset=utf-8",
-        _ => "application/octet-stream",
-    };
-    let headers = response.headers_mut();
-    if !fresh {
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+    CLIENT.get_file(name).map(|file| Asset { file })
+}
+
+impl Asset {
+    /// The response to a GET of this asset: 200, or 304 when the request's
+    /// `If-None-Match` names the current version.
+    pub fn respond(&self, request_headers: &HeaderMap) -> Response<ResponseBody> {
+        let etag = format!("\"{}\"", version());
+        let fresh = request_headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.split(',')
+                    .any(|t| t.trim().trim_start_matches("W/") == etag)
+            });
+        let mut response = if fresh {
+            let mut r = Response::new(body::empty());
+            *r.status_mut() = StatusCode::NOT_MODIFIED;
+            r
+        } else {
+            Response::new(body::full(self.file.contents()))
+        };
+        let headers = response.headers_mut();
+        if !fresh {
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(self.mime()));
+        }
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        if let Ok(value) = HeaderValue::from_str(&etag) {
+            headers.insert(header::ETAG, value);
+        }
+        response
     }
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    if let Ok(value) = HeaderValue::from_str(&etag) {
-        headers.insert(header::ETAG, value);
+
+    fn mime(&self) -> &'static str {
+        match self.file.path().extension().and_then(|e| e.to_str()) {
+            Some("js") => "text/javascript; charset=utf-8",
+            Some("css") => "text/css; charset=utf-8",
+            _ => "application/octet-stream",
+        }
     }
-    Some(response)
 }
 
 #[cfg(test)]
@@ -68,12 +84,16 @@ mod tests {
 
     #[test]
     fn serves_the_client_and_revalidates() {
-        let response = serve("client.js", None).expect("client.js is embedded");
+        let asset = lookup("client.js").expect("client.js is embedded");
+        let response = asset.respond(&HeaderMap::new());
         assert_eq!(response.status(), 200);
-        let etag = response.headers()[header::ETAG].clone();
-        let again = serve("client.js", Some(&etag)).expect("client.js is embedded");
-        assert_eq!(again.status(), 304);
-        assert!(serve("nope.js", None).is_none());
-        assert!(serve("../Cargo.toml", None).is_none());
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::IF_NONE_MATCH,
+            response.headers()[header::ETAG].clone(),
+        );
+        assert_eq!(asset.respond(&headers).status(), 304);
+        assert!(lookup("nope.js").is_none());
+        assert!(lookup("../Cargo.toml").is_none());
     }
 }

@@ -39,8 +39,8 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A configuration value is invalid.
-    #[error("{0}")]
-    InvalidConfig(String),
+    #[error(transparent)]
+    InvalidConfig(#[from] crate::config::ConfigError),
     /// The file watcher could not start.
     #[error(transparent)]
     Watch(#[from] crate::watch::WatchError),

@@ -7,7 +7,8 @@
 //! closed; on reconnecting it sees a new hash and reloads — it is never
 //! buffered without bound.
 
-use crate::protocol::{Message, Overlay};
+use crate::config::ClientConfig;
+use crate::protocol::Message;
 use crate::sockjs::{Connection, ConnectionHandle, WriteError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -43,55 +44,24 @@ impl BuildStatus {
     }
 }
 
-/// What every client is told on connect, before the build state.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClientSettings {
-    /// Console verbosity sent as `log-level`.
-    pub log_level: String,
-    /// Send `liveReload`.
-    pub live_reload: bool,
-    /// Send `hot`.
-    pub hot: bool,
-    /// Send `progress`.
-    pub progress: bool,
-    /// Send `overlay` with these settings.
-    pub overlay: Option<Overlay>,
-    /// The heartbeat interval announced to clients, in milliseconds.
-    pub heartbeat_ms: u64,
-}
-
-impl Default for ClientSettings {
-    fn default() -> Self {
-        ClientSettings {
-            log_level: "info".to_string(),
-            live_reload: true,
-            hot: false,
-            progress: false,
-            overlay: Some(Overlay::default()),
-            heartbeat_ms: 25_000,
-        }
+/// The settings part of the connect sequence, as `client` asks.
+fn greeting(client: &ClientConfig) -> Vec<Message> {
+    let mut messages = vec![Message::LogLevel(client.log_level.as_str().to_string())];
+    if client.live_reload {
+        messages.push(Message::LiveReload);
     }
-}
-
-impl ClientSettings {
-    /// The settings part of the connect sequence.
-    fn greeting(&self) -> Vec<Message> {
-        let mut messages = vec![Message::LogLevel(self.log_level.clone())];
-        if self.live_reload {
-            messages.push(Message::LiveReload);
-        }
-        if self.hot {
-            messages.push(Message::Hot);
-        }
-        if self.progress {
-            messages.push(Message::ProgressOn(true));
-        }
-        if let Some(overlay) = self.overlay {
-            messages.push(Message::Overlay(overlay));
-        }
-        messages.push(Message::Heartbeat(self.heartbeat_ms));
-        messages
+    if client.hot {
+        messages.push(Message::Hot);
     }
+    if client.progress {
+        messages.push(Message::ProgressOn(true));
+    }
+    if let Some(overlay) = client.overlay {
+        messages.push(Message::Overlay(overlay));
+    }
+    let heartbeat_ms = u64::try_from(client.heartbeat.as_millis()).unwrap_or(u64::MAX);
+    messages.push(Message::Heartbeat(heartbeat_ms));
+    messages
 }
 
 struct State {
@@ -123,13 +93,13 @@ impl std::fmt::Debug for Hub {
 }
 
 impl Hub {
-    /// A hub whose clients are greeted with `settings`.
-    pub fn new(settings: &ClientSettings) -> Hub {
+    /// A hub whose clients are greeted as `client` asks.
+    pub fn new(client: &ClientConfig) -> Hub {
         let seed = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64);
         let inner = Arc::new(Inner {
-            greeting: settings.greeting().iter().map(Message::to_json).collect(),
+            greeting: greeting(client).iter().map(Message::to_json).collect(),
             seed,
             state: Mutex::new(State {
                 hash: String::new(),
@@ -253,12 +223,12 @@ mod tests {
 
     #[test]
     fn greeting_follows_the_wire_order() {
-        let settings = ClientSettings {
+        let client = ClientConfig {
             hot: true,
             progress: true,
-            ..ClientSettings::default()
+            ..ClientConfig::default()
         };
-        let names: Vec<String> = settings.greeting().iter().map(Message::to_json).collect();
+        let names: Vec<String> = greeting(&client).iter().map(Message::to_json).collect();
         assert_eq!(
             names,
             vec![
@@ -274,7 +244,7 @@ mod tests {
 
     #[test]
     fn hashes_differ_per_build() {
-        let hub = Hub::new(&ClientSettings::default());
+        let hub = Hub::new(&ClientConfig::default());
         let a = hub.next_hash();
         let b = hub.next_hash();
         assert_ne!(a, b);

@@ -11,6 +11,7 @@
 //! # Ok(()) }
 //! ```
 #![deny(missing_docs, unsafe_code)]
+#![deny(unreachable_pub, missing_debug_implementations)]
 
 pub mod body;
 mod builder;
@@ -23,6 +24,8 @@ mod handle;
 pub mod hub;
 pub mod inject;
 pub mod protocol;
+mod reload;
+mod router;
 mod server;
 pub mod sockjs;
 pub mod static_files;

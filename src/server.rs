@@ -1,33 +1,35 @@
-//! The running dev server: listener, request routing, and the glue from the
-//! watcher to the hub.
+//! The running dev server's lifecycle: build the parts from a validated
+//! [`Config`], bind, accept, serve each connection, shut down.
+//!
+//! A request's path: [`accept_loop`] → `serve_connection` (HTTP/1.1, upgrades)
+//! → [`crate::router::Router`]. A file change's path: the watcher →
+//! [`crate::reload::Reload`] → the hub → every session.
 
-use crate::body::ResponseBody;
-use crate::builder::ServerBuilder;
 use crate::client_assets;
 use crate::config::{Config, CLIENT_PATH, SOCKJS_PREFIX};
 use crate::event::Event;
-use crate::guard::{self, GuardPolicy};
+use crate::guard::GuardPolicy;
 use crate::handle::Handle;
-use crate::hub::{ClientSettings, Hub, CLOSE_SHUTDOWN};
-use crate::protocol::Message;
+use crate::hub::{Hub, CLOSE_SHUTDOWN};
+use crate::reload::Reload;
+use crate::router::{Fallback, Router};
 use crate::sockjs::{Options as SockJsOptions, SockJsServer};
 use crate::static_files::{StaticFiles, StaticOptions};
+use crate::watch::filter::IgnoreMatcher;
 use crate::watch::{ChangeSet, WatchOptions, Watcher};
 use crate::Error;
-use http::{header, HeaderName, HeaderValue, Request, Response, StatusCode};
+use http::Request;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::convert::Infallible;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 
 /// Ports tried after the requested one is found taken.
@@ -40,15 +42,11 @@ const MAX_CLIENT_MESSAGE: usize = 16 * 1024;
 const MAX_SESSIONS: usize = 20_000;
 /// How long open connections get to finish when the server stops.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
-/// Change sets with more URL paths than this go out without `content-changed` paths.
-const MAX_CHANGED_PATHS: usize = 100;
-
-/// An embedder's handler for requests the static files do not answer.
-pub(crate) type Fallback = Arc<
-    dyn Fn(Request<Incoming>) -> Pin<Box<dyn Future<Output = Response<ResponseBody>> + Send>>
-        + Send
-        + Sync,
->;
+/// First pause after a failed accept (out of descriptors and the like); it
+/// doubles while accepting keeps failing.
+const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(1);
+/// Longest pause between accept attempts.
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
 
 /// A running dev server. Dropping it stops it less gracefully than [`Server::shutdown`].
 ///
@@ -76,22 +74,7 @@ pub struct Server {
     watcher: Option<Watcher>,
 }
 
-/// Everything a request needs.
-struct App {
-    static_files: StaticFiles,
-    sockjs: SockJsServer,
-    policy: GuardPolicy,
-    headers: Vec<(HeaderName, HeaderValue)>,
-    cors: bool,
-    fallback: Option<Fallback>,
-}
-
 impl Server {
-    /// A builder for a server.
-    pub fn builder() -> ServerBuilder {
-        ServerBuilder::new()
-    }
-
     /// Start serving with `config`.
     pub async fn start(config: Config) -> Result<Server, Error> {
         Server::start_with(config, None).await
@@ -102,99 +85,39 @@ impl Server {
         config: Config,
         fallback: Option<Fallback>,
     ) -> Result<Server, Error> {
+        config.validate()?;
         let root = check_root(&config.root)?;
-        let static_files = StaticFiles::new(StaticOptions {
-            root: root.clone(),
-            spa: config.spa,
-            show_hidden: config.show_hidden,
-            follow_symlinks: config.follow_symlinks,
-            listing: true,
-            inject: config
-                .inject
-                .then(|| format!("<script src=\"{CLIENT_PATH}\"></script>")),
-            injection_version: client_assets::version().to_string(),
-        })
-        .map_err(|source| Error::Io {
-            context: format!("cannot serve {}", root.display()),
-            source,
-        })?;
+        let static_files =
+            StaticFiles::new(static_options(&config, &root)).map_err(|source| Error::Io {
+                context: format!("cannot serve {}", root.display()),
+                source,
+            })?;
         let (listener, requested_port) = bind(config.addr, config.strict_port).await?;
         let addr = listener.local_addr().map_err(|source| Error::Bind {
             addr: config.addr,
             source,
         })?;
-
-        let settings = ClientSettings {
-            log_level: config.client_log_level.clone(),
-            live_reload: config.live_reload,
-            hot: config.hot,
-            progress: config.progress,
-            overlay: config.overlay,
-            heartbeat_ms: u64::try_from(config.heartbeat.as_millis()).unwrap_or(u64::MAX),
-        };
-        let hub = Hub::new(&settings);
-        let (sockjs, mut connections) = SockJsServer::new(
-            SockJsOptions::new(SOCKJS_PREFIX)
-                .hardened()
-                .websocket(config.websocket)
-                .heartbeat_delay(config.heartbeat)
-                .max_message_size(MAX_CLIENT_MESSAGE)
-                .max_sessions(MAX_SESSIONS),
-        );
-        let joining = hub.clone();
-        tokio::spawn(async move {
-            while let Some(connection) = connections.accept().await {
-                joining.join(connection);
-            }
-        });
-
+        let (sockjs, hub) = live_reload_endpoint(&config);
         let (events, _) = broadcast::channel(64);
-        let (change_sets, _) = broadcast::channel(64);
-        let watcher = if config.watch.enabled {
-            let mut paths = vec![root.clone()];
-            paths.extend(config.watch.extra_paths.iter().cloned());
-            let mut options = WatchOptions::new(paths);
-            options.ignore = config.watch.ignore.clone();
-            options.poll = config.watch.poll;
-            options.quiet = config.watch.debounce;
-            options.max_delay = config.watch.max_delay;
-            let (watcher, changes) = Watcher::start(options)?;
-            if !watcher.is_polling() {
-                if let Ok(ignore) = crate::watch::filter::IgnoreMatcher::new(&config.watch.ignore) {
-                    static_files.enable_cache(ignore);
-                }
-            }
-            tokio::spawn(follow_changes(
-                changes,
-                hub.clone(),
-                static_files.clone(),
-                events.clone(),
-                change_sets.clone(),
-                config.reload_on_change,
-            ));
-            Some(watcher)
-        } else {
-            None
+        let (changes, _) = broadcast::channel(64);
+        let reload = Reload {
+            hub: hub.clone(),
+            static_files: static_files.clone(),
+            events: events.clone(),
+            subscribers: changes.clone(),
+            announce: config.reload_on_change,
         };
-
-        let mut allowed_hosts = config.allowed_hosts.clone();
-        if !config.addr.ip().is_unspecified() && !config.addr.ip().is_loopback() {
-            allowed_hosts.push(config.addr.ip().to_string());
-        }
-        let app = Arc::new(App {
+        let watcher = start_watching(&config, &root, reload)?;
+        let router = Arc::new(Router {
             static_files,
             sockjs: sockjs.clone(),
-            policy: GuardPolicy {
-                allowed_hosts,
-                bound_host: None,
-                allowed_origins: Vec::new(),
-            },
-            headers: config.headers.clone(),
-            cors: config.cors,
+            policy: guard_policy(&config),
+            headers: config.serve.headers.clone(),
+            cors: config.security.cors,
             fallback,
         });
         let (stop, stopped) = watch::channel(false);
-        let accept_task = tokio::spawn(accept_loop(listener, app, stopped));
+        let accept_task = tokio::spawn(accept_loop(listener, router, stopped));
         let _ = events.send(Event::Listening {
             addr,
             requested_port,
@@ -204,7 +127,7 @@ impl Server {
             hub,
             sockjs,
             events,
-            changes: change_sets,
+            changes,
             stop,
             accept_task,
             watcher,
@@ -285,6 +208,78 @@ fn check_root(root: &Path) -> Result<PathBuf, Error> {
     })
 }
 
+/// How the static files are served, from `config`.
+fn static_options(config: &Config, root: &Path) -> StaticOptions {
+    let mut options = StaticOptions::new(root);
+    options.spa = config.serve.spa;
+    options.show_hidden = config.security.show_hidden;
+    options.follow_symlinks = config.security.follow_symlinks;
+    options.inject = config
+        .serve
+        .inject
+        .then(|| format!("<script src=\"{CLIENT_PATH}\"></script>"));
+    options.injection_version = client_assets::version().to_string();
+    options
+}
+
+/// The live-reload endpoint and the hub its sessions join.
+fn live_reload_endpoint(config: &Config) -> (SockJsServer, Hub) {
+    let hub = Hub::new(&config.client);
+    let (sockjs, mut connections) = SockJsServer::new(
+        SockJsOptions::new(SOCKJS_PREFIX)
+            .hardened()
+            .websocket(config.client.websocket)
+            .heartbeat_delay(config.client.heartbeat)
+            .max_message_size(MAX_CLIENT_MESSAGE)
+            .max_sessions(MAX_SESSIONS),
+    );
+    let joining = hub.clone();
+    tokio::spawn(async move {
+        while let Some(connection) = connections.accept().await {
+            joining.join(connection);
+        }
+    });
+    (sockjs, hub)
+}
+
+/// Start the watcher (unless watching is off) with `reload` following it;
+/// the static cache is switched on only while native events vouch for it.
+fn start_watching(config: &Config, root: &Path, reload: Reload) -> Result<Option<Watcher>, Error> {
+    if !config.watch.enabled {
+        return Ok(None);
+    }
+    let mut paths = vec![root.to_path_buf()];
+    paths.extend(config.watch.extra_paths.iter().cloned());
+    let mut options = WatchOptions::new(paths);
+    options.ignore = config.watch.ignore.clone();
+    options.poll = config.watch.poll;
+    options.quiet = config.watch.debounce;
+    options.max_delay = config.watch.max_delay;
+    let (watcher, changes) = Watcher::start(options)?;
+    if !watcher.is_polling() {
+        // Validated with the config: the patterns parse.
+        if let Ok(ignore) = IgnoreMatcher::new(&config.watch.ignore) {
+            reload.static_files.enable_cache(ignore);
+        }
+    }
+    tokio::spawn(reload.follow(changes));
+    Ok(Some(watcher))
+}
+
+/// Which hosts and origins the gates let through.
+fn guard_policy(config: &Config) -> GuardPolicy {
+    let mut allowed_hosts = config.security.allowed_hosts.clone();
+    let ip = config.addr.ip();
+    if !ip.is_unspecified() && !ip.is_loopback() {
+        allowed_hosts.push(ip.to_string());
+    }
+    GuardPolicy {
+        allowed_hosts,
+        bound_host: None,
+        allowed_origins: Vec::new(),
+    }
+}
+
 /// Listen on `addr`, or on one of the next ports when it is taken and
 /// `strict` is off. Returns the listener and, when it moved, the port asked for.
 async fn bind(addr: SocketAddr, strict: bool) -> Result<(TcpListener, Option<u16>), Error> {
@@ -312,23 +307,48 @@ async fn bind(addr: SocketAddr, strict: bool) -> Result<(TcpListener, Option<u16
     Err(Error::AddressInUse(addr))
 }
 
-async fn accept_loop(listener: TcpListener, app: Arc<App>, mut stopped: watch::Receiver<bool>) {
+/// Accept connections until the server stops. A failing accept (out of
+/// file descriptors, most often) pauses with a growing delay and is logged
+/// once per episode; serving resumes as soon as accepting works again.
+async fn accept_loop(
+    listener: TcpListener,
+    router: Arc<Router>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let mut backoff: Option<Duration> = None;
     loop {
-        let (tcp, remote) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(error) => {
-                    // Out of file descriptors and similar: back off, keep serving.
-                    tracing::warn!("accept failed: {error}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
             _ = stopped.changed() => return,
         };
+        let (tcp, remote) = match accepted {
+            Ok(pair) => pair,
+            Err(error) => {
+                let pause = next_backoff(backoff);
+                if backoff.is_none() {
+                    tracing::warn!("accepting connections failed: {error}; retrying");
+                }
+                backoff = Some(pause);
+                tokio::time::sleep(pause).await;
+                continue;
+            }
+        };
+        if backoff.take().is_some() {
+            tracing::info!("accepting connections again");
+        }
         let _ = tcp.set_nodelay(true);
-        tokio::spawn(serve_connection(tcp, remote, app.clone(), stopped.clone()));
+        tokio::spawn(serve_connection(
+            tcp,
+            remote,
+            router.clone(),
+            stopped.clone(),
+        ));
     }
+}
+
+/// The pause after another failed accept: doubling from the minimum, capped.
+fn next_backoff(previous: Option<Duration>) -> Duration {
+    previous.map_or(ACCEPT_BACKOFF_MIN, |p| (p * 2).min(ACCEPT_BACKOFF_MAX))
 }
 
 /// Serve one TCP connection until it ends or the server stops; on stop,
@@ -336,13 +356,13 @@ async fn accept_loop(listener: TcpListener, app: Arc<App>, mut stopped: watch::R
 async fn serve_connection(
     tcp: TcpStream,
     remote: SocketAddr,
-    app: Arc<App>,
+    router: Arc<Router>,
     mut stopped: watch::Receiver<bool>,
 ) {
     let service = service_fn(move |mut req: Request<Incoming>| {
         req.extensions_mut().insert(remote);
-        let app = app.clone();
-        async move { Ok::<_, Infallible>(app.handle(req).await) }
+        let router = router.clone();
+        async move { Ok::<_, Infallible>(router.handle(req).await) }
     });
     let mut builder = http1::Builder::new();
     builder
@@ -370,114 +390,22 @@ async fn serve_connection(
     }
 }
 
-impl App {
-    async fn handle(&self, req: Request<Incoming>) -> Response<ResponseBody> {
-        let (parts, body) = req.into_parts();
-        let authority = match guard::check_host(&parts, &self.policy) {
-            Ok(authority) => authority,
-            Err(rejection) => {
-                return self.finish(
-                    rejection_response(rejection.status(), rejection.message()),
-                    false,
-                )
-            }
-        };
-        if let Err(rejection) = guard::check_sec_fetch(&parts) {
-            return self.finish(
-                rejection_response(rejection.status(), rejection.message()),
-                false,
-            );
-        }
-        let path = parts.uri.path();
-        if self.sockjs.matches(path) {
-            if let Err(rejection) = guard::check_origin(&parts, &authority, &self.policy) {
-                return self.finish(
-                    rejection_response(rejection.status(), rejection.message()),
-                    false,
-                );
-            }
-            let response = self.sockjs.handle(Request::from_parts(parts, body)).await;
-            return self.finish(response, false);
-        }
-        if let Some(name) = path.strip_prefix("/__devserve/") {
-            if let Some(response) =
-                client_assets::serve(name, parts.headers.get(header::IF_NONE_MATCH))
-            {
-                return self.finish(response, false);
-            }
-        }
-        let response = self.static_files.serve(&parts).await;
-        if response.status() == StatusCode::NOT_FOUND {
-            if let Some(fallback) = &self.fallback {
-                let response = fallback(Request::from_parts(parts, body)).await;
-                return self.finish(response, false);
-            }
-        }
-        self.finish(response, self.cors)
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    /// Headers every response carries.
-    fn finish(&self, mut response: Response<ResponseBody>, cors: bool) -> Response<ResponseBody> {
-        let headers = response.headers_mut();
-        headers.insert(
-            "x-content-type-options",
-            HeaderValue::from_static("nosniff"),
-        );
-        if cors {
-            headers.insert(
-                header::ACCESS_CONTROL_ALLOW_ORIGIN,
-                HeaderValue::from_static("*"),
-            );
-        } else {
-            headers.insert(
-                "cross-origin-resource-policy",
-                HeaderValue::from_static("same-origin"),
-            );
+    #[test]
+    fn accept_backoff_doubles_up_to_its_cap() {
+        let mut pause = None;
+        let mut seen = Vec::new();
+        for _ in 0..14 {
+            let next = next_backoff(pause);
+            seen.push(next);
+            pause = Some(next);
         }
-        for (name, value) in &self.headers {
-            headers.insert(name.clone(), value.clone());
-        }
-        response
-    }
-}
-
-fn rejection_response(status: StatusCode, message: &str) -> Response<ResponseBody> {
-    crate::util::plain_text(status, message)
-}
-
-/// Announce each change set: `invalid`, `content-changed` (URL paths), `hash`, then the build status.
-async fn follow_changes(
-    mut changes: mpsc::Receiver<ChangeSet>,
-    hub: Hub,
-    static_files: StaticFiles,
-    events: broadcast::Sender<Event>,
-    subscribers: broadcast::Sender<ChangeSet>,
-    announce: bool,
-) {
-    while let Some(change) = changes.recv().await {
-        // Before anyone is told: the reload they trigger must see fresh files.
-        static_files.invalidate();
-        let _ = subscribers.send(change.clone());
-        if !announce {
-            continue;
-        }
-        let urls: Vec<String> = change
-            .paths
-            .iter()
-            .filter_map(|p| static_files.url_path_for(p))
-            .collect();
-        let mut before = vec![Message::Invalid];
-        if !change.rescan && !urls.is_empty() && urls.len() <= MAX_CHANGED_PATHS {
-            before.push(Message::ContentChanged(urls));
-        }
-        let hash = hub.next_hash();
-        let clients = hub.finish_build(hash, hub.status(), &before);
-        let root = static_files.root();
-        let paths = change
-            .paths
-            .iter()
-            .map(|p| p.strip_prefix(root).unwrap_or(p).display().to_string())
-            .collect();
-        let _ = events.send(Event::Changed { paths, clients });
+        assert_eq!(seen[0], ACCEPT_BACKOFF_MIN);
+        assert_eq!(seen[1], ACCEPT_BACKOFF_MIN * 2);
+        assert!(seen.windows(2).all(|w| w[0] <= w[1]));
+        assert_eq!(*seen.last().expect("pauses"), ACCEPT_BACKOFF_MAX);
     }
 }

@@ -508,11 +508,11 @@ async fn overlay_shows_escaped_coloured_problems() {
     }
     let _one = BROWSER.lock().await;
     let mut driver = Driver::start(|c| {
-        c.overlay = Some(Overlay {
+        c.client.overlay = Some(Overlay {
             errors: true,
             warnings: true,
         });
-        c.progress = true;
+        c.client.progress = true;
     })
     .await;
     let base = format!("http://{}", driver.addr());
@@ -538,7 +538,7 @@ async fn falls_back_to_http_transports_without_websocket() {
         return;
     }
     let _one = BROWSER.lock().await;
-    let mut driver = Driver::start(|c| c.websocket = false).await;
+    let mut driver = Driver::start(|c| c.client.websocket = false).await;
     let base = format!("http://{}", driver.addr());
     driver.run("no-websocket", &base).await;
 }
@@ -579,7 +579,7 @@ async fn heartbeat_watchdog_replaces_a_dead_connection() {
         return;
     }
     let _one = BROWSER.lock().await;
-    let mut driver = Driver::start(|c| c.heartbeat = Duration::from_millis(300)).await;
+    let mut driver = Driver::start(|c| c.client.heartbeat = Duration::from_millis(300)).await;
     let proxy = FreezeProxy::start(driver.addr()).await;
     let base = format!("http://{}", proxy.addr);
     driver.proxy = Some(proxy);

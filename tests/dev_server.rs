@@ -40,7 +40,8 @@ fn site() -> tempfile::TempDir {
 async fn static_files_with_injection_and_caching() {
     let root = site();
     let server = start(root.path(), |c| {
-        c.headers
+        c.serve
+            .headers
             .push(devserve::config::parse_header("X-Test: yes").expect("header"))
     })
     .await;
@@ -156,8 +157,8 @@ async fn static_files_with_injection_and_caching() {
 async fn spa_fallback_and_cors_opt_in() {
     let root = site();
     let server = start(root.path(), |c| {
-        c.spa = true;
-        c.cors = true;
+        c.serve.spa = true;
+        c.security.cors = true;
     })
     .await;
     let addr = server.local_addr();
@@ -243,7 +244,7 @@ async fn hostile_paths_never_escape_the_root() {
 async fn host_origin_and_sec_fetch_gates() {
     let root = site();
     let server = start(root.path(), |c| {
-        c.allowed_hosts.push("dev.example.com".into())
+        c.security.allowed_hosts.push("dev.example.com".into())
     })
     .await;
     let addr = server.local_addr();
@@ -380,7 +381,7 @@ async fn host_origin_and_sec_fetch_gates() {
 #[tokio::test]
 async fn new_clients_get_the_connect_sequence() {
     let root = site();
-    let server = start(root.path(), |c| c.hot = true).await;
+    let server = start(root.path(), |c| c.client.hot = true).await;
     let mut client = LiveClient::connect(server.local_addr()).await;
     let messages = client.until_status().await;
     assert_eq!(

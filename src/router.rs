@@ -1,0 +1,138 @@
+//! One typed dispatch for every request: the gates first, then a [`Route`]
+//! chosen by a pure function, then the one handler of that route, then the
+//! headers every response carries.
+//!
+//! The order is fixed: Host gate → Sec-Fetch gate → the live-reload endpoint
+//! (behind the Origin gate) → the embedded client assets → the static files'
+//! outcome → the embedder's fallback for what the files do not answer.
+
+use crate::body::ResponseBody;
+use crate::client_assets::{self, Asset};
+use crate::guard::{self, GuardPolicy, Rejection};
+use crate::sockjs::SockJsServer;
+use crate::static_files::StaticFiles;
+use http::request::Parts;
+use http::{header, HeaderName, HeaderValue, Request, Response};
+use hyper::body::Incoming;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+/// Where the client assets are served.
+const ASSET_PREFIX: &str = "/__devserve/";
+
+/// An embedder's handler for requests the static files do not answer.
+pub(crate) type Fallback = Arc<
+    dyn Fn(Request<Incoming>) -> Pin<Box<dyn Future<Output = Response<ResponseBody>> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// Where a request goes, decided before anything is read or written.
+#[derive(Debug)]
+enum Route {
+    /// A gate refused it.
+    Refused(Rejection),
+    /// The live-reload endpoint (`/sockjs-node/**`).
+    LiveReload,
+    /// One of the embedded client files.
+    ClientAsset(Asset),
+    /// The served folder, then the fallback.
+    Files,
+}
+
+/// Everything a request needs; shared by every connection.
+pub(crate) struct Router {
+    pub(crate) static_files: StaticFiles,
+    pub(crate) sockjs: SockJsServer,
+    pub(crate) policy: GuardPolicy,
+    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
+    pub(crate) cors: bool,
+    pub(crate) fallback: Option<Fallback>,
+}
+
+impl std::fmt::Debug for Router {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Router")
+            .field("root", &self.static_files.root())
+            .field("fallback", &self.fallback.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Router {
+    /// Answer one request.
+    pub(crate) async fn handle(&self, req: Request<Incoming>) -> Response<ResponseBody> {
+        let (parts, body) = req.into_parts();
+        match self.route(&parts) {
+            Route::Refused(rejection) => self.finish(
+                crate::util::plain_text(rejection.status(), rejection.message()),
+                false,
+            ),
+            Route::LiveReload => {
+                let response = self.sockjs.handle(Request::from_parts(parts, body)).await;
+                self.finish(response, false)
+            }
+            Route::ClientAsset(asset) => self.finish(asset.respond(&parts.headers), false),
+            Route::Files => {
+                let response = self.static_files.serve(&parts).await;
+                let miss = matches!(
+                    response.status(),
+                    http::StatusCode::NOT_FOUND | http::StatusCode::METHOD_NOT_ALLOWED
+                );
+                match &self.fallback {
+                    Some(fallback) if miss => {
+                        let response = fallback(Request::from_parts(parts, body)).await;
+                        self.finish(response, false)
+                    }
+                    _ => self.finish(response, self.cors),
+                }
+            }
+        }
+    }
+
+    /// Decide where `parts` goes: the gates, then the path.
+    fn route(&self, parts: &Parts) -> Route {
+        let authority = match guard::check_host(parts, &self.policy) {
+            Ok(authority) => authority,
+            Err(rejection) => return Route::Refused(rejection),
+        };
+        if let Err(rejection) = guard::check_sec_fetch(parts) {
+            return Route::Refused(rejection);
+        }
+        let path = parts.uri.path();
+        if self.sockjs.matches(path) {
+            return match guard::check_origin(parts, &authority, &self.policy) {
+                Ok(()) => Route::LiveReload,
+                Err(rejection) => Route::Refused(rejection),
+            };
+        }
+        path.strip_prefix(ASSET_PREFIX)
+            .and_then(client_assets::lookup)
+            .map_or(Route::Files, Route::ClientAsset)
+    }
+
+    /// Headers every response carries.
+    fn finish(&self, mut response: Response<ResponseBody>, cors: bool) -> Response<ResponseBody> {
+        let headers = response.headers_mut();
+        headers.insert(
+            "x-content-type-options",
+            HeaderValue::from_static("nosniff"),
+        );
+        if cors {
+            headers.insert(
+                header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                HeaderValue::from_static("*"),
+            );
+        } else {
+            headers.insert(
+                "cross-origin-resource-policy",
+                HeaderValue::from_static("same-origin"),
+            );
+        }
+        for (name, value) in &self.headers {
+            headers.insert(name.clone(), value.clone());
+        }
+        response
+    }
+}

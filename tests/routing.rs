@@ -1,0 +1,138 @@
+//! The router's order and the validated config: what the embedder's
+//! fallback receives, what stays devserve's, and which configurations
+//! `start` refuses.
+
+use crate::common::*;
+use devserve::config::ConfigError;
+use devserve::{Config, Error, Server};
+use std::time::Duration;
+
+async fn with_echo_fallback(root: &std::path::Path) -> Server {
+    Server::builder()
+        .root(root)
+        .bind("127.0.0.1:0".parse().expect("addr"))
+        .fallback(|req| async move {
+            http::Response::new(devserve::body::full(format!(
+                "fallback got {} {}",
+                req.method(),
+                req.uri().path()
+            )))
+        })
+        .start()
+        .await
+        .expect("start")
+}
+
+#[tokio::test]
+async fn the_fallback_receives_methods_the_files_do_not_serve() {
+    let root = temp_dir();
+    write(root.path(), "index.html", "<p>home</p>");
+    let server = with_echo_fallback(root.path()).await;
+    let addr = server.local_addr();
+
+    let created = post(addr, "/api/items", &[], b"{\"name\":\"x\"}").await;
+    assert_eq!(created.status, 200);
+    assert_eq!(created.text(), "fallback got POST /api/items");
+    for method in ["PUT", "DELETE", "PATCH", "OPTIONS"] {
+        let response = raw(addr, &request(method, addr, "/api/items/1", &[], b"")).await;
+        assert_eq!(response.status, 200, "{method}");
+        assert_eq!(
+            response.text(),
+            format!("fallback got {method} /api/items/1")
+        );
+    }
+    // POST to a path that is a file goes to the fallback too: files only answer GET/HEAD.
+    let posted = post(addr, "/index.html", &[], b"").await;
+    assert_eq!(posted.text(), "fallback got POST /index.html");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn files_and_devserve_routes_come_before_the_fallback() {
+    let root = temp_dir();
+    write(root.path(), "index.html", "<p>home</p>");
+    let server = with_echo_fallback(root.path()).await;
+    let addr = server.local_addr();
+
+    assert!(get(addr, "/", &[]).await.text().contains("<p>home</p>"));
+    assert_eq!(
+        get(addr, "/missing", &[]).await.text(),
+        "fallback got GET /missing"
+    );
+    let client = get(addr, "/__devserve/client.js", &[]).await;
+    assert_eq!(client.status, 200);
+    assert!(!client.text().starts_with("fallback"));
+    let info = get(addr, "/sockjs-node/info", &[]).await;
+    assert_eq!(info.status, 200);
+    assert!(info.text().contains("\"websocket\""), "{}", info.text());
+    // The gates run before the fallback.
+    let refused = get(addr, "/api/items", &[("Host", "evil.example")]).await;
+    assert_eq!(refused.status, 403);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn without_a_fallback_other_methods_get_405() {
+    let root = temp_dir();
+    write(root.path(), "index.html", "<p>home</p>");
+    let server = Server::builder()
+        .root(root.path())
+        .bind("127.0.0.1:0".parse().expect("addr"))
+        .start()
+        .await
+        .expect("start");
+    let addr = server.local_addr();
+    assert_eq!(post(addr, "/index.html", &[], b"").await.status, 405);
+    assert_eq!(get(addr, "/missing", &[]).await.status, 404);
+    server.shutdown().await;
+}
+
+async fn refused(adjust: impl FnOnce(&mut Config)) -> ConfigError {
+    let root = temp_dir();
+    let mut config = Config {
+        root: root.path().to_path_buf(),
+        addr: "127.0.0.1:0".parse().expect("addr"),
+        ..Config::default()
+    };
+    adjust(&mut config);
+    match Server::start(config).await {
+        Err(Error::InvalidConfig(error)) => error,
+        Err(other) => panic!("refused for another reason: {other}"),
+        Ok(server) => {
+            server.shutdown().await;
+            panic!("an invalid config started")
+        }
+    }
+}
+
+#[tokio::test]
+async fn start_refuses_a_config_that_cannot_work() {
+    let zero_heartbeat = refused(|c| c.client.heartbeat = Duration::ZERO).await;
+    assert_eq!(zero_heartbeat.field(), "client.heartbeat");
+    assert!(
+        zero_heartbeat.to_string().contains("0 ms"),
+        "{zero_heartbeat}"
+    );
+
+    let zero_poll = refused(|c| c.watch.poll = Some(Duration::ZERO)).await;
+    assert_eq!(zero_poll.field(), "watch.poll");
+
+    let long_debounce = refused(|c| c.watch.debounce = Duration::from_secs(5)).await;
+    assert_eq!(long_debounce.field(), "watch.debounce");
+
+    let bad_glob = refused(|c| c.watch.ignore.push("src/[".into())).await;
+    assert_eq!(bad_glob.field(), "watch.ignore");
+    assert!(bad_glob.to_string().contains("src/["), "{bad_glob}");
+
+    let bad_host = refused(|c| c.security.allowed_hosts.push("a b".into())).await;
+    assert_eq!(bad_host.field(), "security.allowed_hosts");
+}
+
+#[test]
+fn an_unknown_client_log_level_is_refused() {
+    let error = "loud"
+        .parse::<devserve::config::ClientLogLevel>()
+        .expect_err("refused");
+    assert_eq!(error.field(), "client.log_level");
+    assert!(error.to_string().contains("info, warn"), "{error}");
+}
