@@ -185,6 +185,29 @@ impl ServerBuilder {
         self
     }
 
+    /// Forward requests under the rule's prefix to its backend (the longest
+    /// covering prefix wins). Default none.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = devserve::Server::builder()
+    ///     .root("dist")
+    ///     .proxy("/api=http://127.0.0.1:3000".parse()?)
+    ///     .start()
+    ///     .await?;
+    /// # server.shutdown().await; Ok(()) }
+    /// ```
+    pub fn proxy(mut self, rule: crate::config::ProxyRule) -> Self {
+        self.config.proxy.rules.push(rule);
+        self
+    }
+
+    /// Time a backend gets to connect and send its response head. Default 30 s.
+    pub fn proxy_timeout(mut self, timeout: Duration) -> Self {
+        self.config.proxy.timeout = timeout;
+        self
+    }
+
     /// Your own handler for every request the static files would answer
     /// with 404 (an API, a proxy, generated pages…).
     pub fn fallback<F, Fut>(mut self, handler: F) -> Self

@@ -3,8 +3,9 @@
 use anyhow::{bail, Context};
 use clap::Parser;
 use devserve::config::{
-    parse_header, ClientConfig, ClientLogLevel, ConfigError, SecurityConfig, ServeConfig,
-    DEFAULT_DEBOUNCE, DEFAULT_HEARTBEAT, DEFAULT_PORT,
+    parse_header, ClientConfig, ClientLogLevel, ConfigError, ProxyConfig, ProxyRule,
+    SecurityConfig, ServeConfig, DEFAULT_DEBOUNCE, DEFAULT_HEARTBEAT, DEFAULT_PORT,
+    DEFAULT_PROXY_TIMEOUT,
 };
 use devserve::{Config, Overlay, WatchConfig};
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
@@ -88,6 +89,13 @@ pub struct Cli {
     /// Follow symlinks that lead outside the served folder.
     #[arg(long)]
     pub follow_symlinks: bool,
+    /// Forward requests under PREFIX to a backend, PREFIX=URL (repeatable;
+    /// e.g. /api=http://127.0.0.1:3000; the longest prefix wins).
+    #[arg(long = "proxy", value_name = "PREFIX=URL", value_parser = parse_proxy_rule)]
+    pub proxy: Vec<ProxyRule>,
+    /// Milliseconds a proxy backend gets to connect and answer before the browser gets 504.
+    #[arg(long, value_name = "MS", default_value_t = millis(DEFAULT_PROXY_TIMEOUT))]
+    pub proxy_timeout: u64,
     /// Run this shell command on start and after every change, and report
     /// its result to the browsers (errors appear in the overlay).
     #[arg(long, value_name = "COMMAND")]
@@ -145,6 +153,10 @@ impl Cli {
                 debounce: Duration::from_millis(self.debounce),
                 ..WatchConfig::default()
             },
+            proxy: ProxyConfig {
+                rules: self.proxy.clone(),
+                timeout: Duration::from_millis(self.proxy_timeout),
+            },
             reload_on_change: self.exec.is_none(),
         };
         config.validate().map_err(flag_error)?;
@@ -177,9 +189,16 @@ fn flag_error(error: ConfigError) -> anyhow::Error {
         "watch.ignore" => "--ignore",
         "security.allowed_hosts" => "--allowed-host",
         "serve.headers" => "--header",
+        "proxy.rules" => "--proxy",
+        "proxy.timeout" => "--proxy-timeout",
         other => return anyhow::anyhow!("invalid {other}: {}", error.reason()),
     };
     anyhow::anyhow!("invalid {flag}: {}", error.reason())
+}
+
+fn parse_proxy_rule(text: &str) -> Result<ProxyRule, String> {
+    text.parse()
+        .map_err(|e: ConfigError| e.reason().to_string())
 }
 
 fn parse_log_level(text: &str) -> Result<ClientLogLevel, String> {

@@ -28,4 +28,13 @@ pub enum Event {
         /// How many clients were told.
         clients: usize,
     },
+    /// A proxied request got no answer from its backend (the browser got 502 or 504).
+    ProxyFailed {
+        /// The request path.
+        path: String,
+        /// The backend URL of the rule.
+        backend: String,
+        /// What went wrong.
+        error: String,
+    },
 }

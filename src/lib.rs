@@ -24,6 +24,7 @@ mod handle;
 pub mod hub;
 pub mod inject;
 pub mod protocol;
+mod proxy;
 mod reload;
 mod router;
 mod server;

@@ -3,18 +3,23 @@
 //! headers every response carries.
 //!
 //! The order is fixed: Host gate → Sec-Fetch gate → the live-reload endpoint
-//! (behind the Origin gate) → the embedded client assets → the static files'
-//! outcome → the embedder's fallback for what the files do not answer.
+//! (behind the Origin gate) → the embedded client assets (all of
+//! `/__devserve/`) → the proxy rules (upgrades behind the Origin gate) → the
+//! static files' outcome → the embedder's fallback for what the files do
+//! not answer.
 
 use crate::body::ResponseBody;
 use crate::client_assets::{self, Asset};
+use crate::config::ProxyRule;
 use crate::guard::{self, GuardPolicy, Rejection};
+use crate::proxy::{self, Forwarded, Proxy};
 use crate::sockjs::SockJsServer;
 use crate::static_files::StaticFiles;
 use http::request::Parts;
 use http::{header, HeaderName, HeaderValue, Request, Response};
 use hyper::body::Incoming;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -37,6 +42,8 @@ enum Route {
     LiveReload,
     /// One of the embedded client files.
     ClientAsset(Asset),
+    /// A proxy rule's backend.
+    Proxy(ProxyRule),
     /// The served folder, then the fallback.
     Files,
 }
@@ -49,6 +56,7 @@ pub(crate) struct Router {
     pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
     pub(crate) cors: bool,
     pub(crate) fallback: Option<Fallback>,
+    pub(crate) proxy: Option<Proxy>,
 }
 
 impl std::fmt::Debug for Router {
@@ -74,6 +82,10 @@ impl Router {
                 self.finish(response, false)
             }
             Route::ClientAsset(asset) => self.finish(asset.respond(&parts.headers), false),
+            Route::Proxy(rule) => {
+                let response = self.proxied(&rule, Request::from_parts(parts, body)).await;
+                self.finish(response, false)
+            }
             Route::Files => {
                 let response = self.static_files.serve(&parts).await;
                 let miss = matches!(
@@ -88,6 +100,19 @@ impl Router {
                     _ => self.finish(response, self.cors),
                 }
             }
+        }
+    }
+
+    /// Forward to `rule`'s backend, saying who asked.
+    async fn proxied(&self, rule: &ProxyRule, req: Request<Incoming>) -> Response<ResponseBody> {
+        let who = Forwarded {
+            client_ip: req.extensions().get::<SocketAddr>().map(|a| a.ip()),
+            host: req.headers().get(header::HOST).cloned(),
+            proto: "http",
+        };
+        match &self.proxy {
+            Some(proxy) => proxy.forward(rule, req, &who).await,
+            None => crate::util::plain_text(http::StatusCode::NOT_FOUND, "Not Found"),
         }
     }
 
@@ -107,9 +132,19 @@ impl Router {
                 Err(rejection) => Route::Refused(rejection),
             };
         }
-        path.strip_prefix(ASSET_PREFIX)
-            .and_then(client_assets::lookup)
-            .map_or(Route::Files, Route::ClientAsset)
+        if let Some(name) = path.strip_prefix(ASSET_PREFIX) {
+            return client_assets::lookup(name).map_or(Route::Files, Route::ClientAsset);
+        }
+        match self.proxy.as_ref().and_then(|p| p.rule_for(path)) {
+            Some(rule) if proxy::is_upgrade(parts) => {
+                match guard::check_origin(parts, &authority, &self.policy) {
+                    Ok(()) => Route::Proxy(rule.clone()),
+                    Err(rejection) => Route::Refused(rejection),
+                }
+            }
+            Some(rule) => Route::Proxy(rule.clone()),
+            None => Route::Files,
+        }
     }
 
     /// Headers every response carries.

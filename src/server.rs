@@ -11,6 +11,7 @@ use crate::event::Event;
 use crate::guard::GuardPolicy;
 use crate::handle::Handle;
 use crate::hub::{Hub, CLOSE_SHUTDOWN};
+use crate::proxy::Proxy;
 use crate::reload::Reload;
 use crate::router::{Fallback, Router};
 use crate::sockjs::{Options as SockJsOptions, SockJsServer};
@@ -115,6 +116,7 @@ impl Server {
             headers: config.serve.headers.clone(),
             cors: config.security.cors,
             fallback,
+            proxy: Proxy::new(&config.proxy, events.clone()),
         });
         let (stop, stopped) = watch::channel(false);
         let accept_task = tokio::spawn(accept_loop(listener, router, stopped));

@@ -48,6 +48,22 @@ pub(crate) fn plain_text(status: StatusCode, message: &str) -> Response<Response
     response
 }
 
+/// `text` with `& < > " '` escaped, safe inside HTML text and quoted attributes.
+pub(crate) fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,6 +82,14 @@ mod tests {
         assert_eq!(single_header(&headers, &CONTENT_TYPE), Some("a"));
         headers.append(CONTENT_TYPE, HeaderValue::from_static("b"));
         assert_eq!(single_header(&headers, &CONTENT_TYPE), None);
+    }
+
+    #[test]
+    fn escape_html_escapes_markup() {
+        assert_eq!(
+            escape_html(r#"<a href="x">&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;"
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod sockjs;
 mod dev_server;
 mod embedding;
 mod faults;
+mod proxy;
 mod routing;
 #[allow(dead_code, unreachable_pub)]
 #[path = "../examples/sockjs_test_server.rs"]

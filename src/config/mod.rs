@@ -6,6 +6,10 @@
 //! calls [`Config::validate`] first, so no invalid value ever reaches the
 //! running parts.
 
+mod proxy;
+
+pub use proxy::{ProxyConfig, ProxyRule, DEFAULT_PROXY_TIMEOUT, MAX_PROXY_TIMEOUT};
+
 use crate::protocol::Overlay;
 use crate::watch::filter::IgnoreMatcher;
 use http::{HeaderName, HeaderValue};
@@ -280,6 +284,8 @@ pub struct Config {
     pub security: SecurityConfig,
     /// File watching.
     pub watch: WatchConfig,
+    /// Path prefixes forwarded to backends.
+    pub proxy: ProxyConfig,
     /// Announce change sets to browsers by itself. Default true; off when a
     /// build tool reports builds instead.
     pub reload_on_change: bool,
@@ -298,6 +304,7 @@ impl Default for Config {
             client: ClientConfig::default(),
             security: SecurityConfig::default(),
             watch: WatchConfig::default(),
+            proxy: ProxyConfig::default(),
             reload_on_change: true,
         }
     }
@@ -309,6 +316,7 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.client.validate()?;
         self.watch.validate()?;
+        self.proxy.validate()?;
         self.security.validate()
     }
 }
