@@ -167,6 +167,31 @@ impl ServerBuilder {
         self
     }
 
+    /// Let any origin read the static files (`Access-Control-Allow-Origin: *`,
+    /// and CORS preflights answered). Default false.
+    pub fn cors(mut self, on: bool) -> Self {
+        self.config.security.cors = on;
+        self
+    }
+
+    /// Serve dotfiles and dot-folders (`.env`, `.git/`). Default false: they answer 404.
+    pub fn show_hidden(mut self, on: bool) -> Self {
+        self.config.security.show_hidden = on;
+        self
+    }
+
+    /// Serve symlinks that lead outside the served folder. Default false.
+    pub fn follow_symlinks(mut self, on: bool) -> Self {
+        self.config.security.follow_symlinks = on;
+        self
+    }
+
+    /// Console verbosity of the browser client. Default info.
+    pub fn client_log_level(mut self, level: crate::config::ClientLogLevel) -> Self {
+        self.config.client.log_level = level;
+        self
+    }
+
     /// Inject the client into HTML pages. Default true.
     pub fn inject(mut self, on: bool) -> Self {
         self.config.serve.inject = on;

@@ -44,6 +44,8 @@ enum Route {
     ClientAsset(Asset),
     /// A proxy rule's backend.
     Proxy(ProxyRule),
+    /// A CORS preflight for the files, with `--cors`.
+    Preflight,
     /// The served folder, then the fallback.
     Files,
 }
@@ -86,6 +88,7 @@ impl Router {
                 let response = self.proxied(&rule, Request::from_parts(parts, body)).await;
                 self.finish(response, false)
             }
+            Route::Preflight => self.finish(preflight(&parts), true),
             Route::Files => {
                 let response = self.static_files.serve(&parts).await;
                 let miss = matches!(
@@ -143,6 +146,7 @@ impl Router {
                 }
             }
             Some(rule) => Route::Proxy(rule.clone()),
+            None if self.cors && is_preflight(parts) => Route::Preflight,
             None => Route::Files,
         }
     }
@@ -170,4 +174,37 @@ impl Router {
         }
         response
     }
+}
+
+/// `OPTIONS` with `Access-Control-Request-Method`: a browser asking before a
+/// cross-origin request.
+fn is_preflight(parts: &Parts) -> bool {
+    parts.method == http::Method::OPTIONS
+        && parts
+            .headers
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+}
+
+/// The answer to a preflight: the methods the files serve, and the request
+/// headers asked for (validated by hyper as header values already).
+fn preflight(parts: &Parts) -> Response<ResponseBody> {
+    let mut response = Response::new(crate::body::empty());
+    *response.status_mut() = http::StatusCode::NO_CONTENT;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, HEAD, OPTIONS"),
+    );
+    if let Some(asked) = parts.headers.get(header::ACCESS_CONTROL_REQUEST_HEADERS) {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, asked.clone());
+    }
+    headers.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("600"),
+    );
+    headers.insert(
+        header::VARY,
+        HeaderValue::from_static("Origin, Access-Control-Request-Headers"),
+    );
+    response
 }

@@ -136,3 +136,60 @@ fn an_unknown_client_log_level_is_refused() {
     assert_eq!(error.field(), "client.log_level");
     assert!(error.to_string().contains("info, warn"), "{error}");
 }
+
+#[tokio::test]
+async fn with_cors_a_preflight_gets_204_and_without_it_405() {
+    let root = temp_dir();
+    write(root.path(), "data.json", "{}");
+    let preflight = |addr| {
+        request(
+            "OPTIONS",
+            addr,
+            "/data.json",
+            &[
+                ("Origin", "http://app.localhost:3000"),
+                ("Access-Control-Request-Method", "GET"),
+                (
+                    "Access-Control-Request-Headers",
+                    "x-requested-with, content-type",
+                ),
+            ],
+            b"",
+        )
+    };
+    let open = Server::builder()
+        .root(root.path())
+        .bind("127.0.0.1:0".parse().expect("addr"))
+        .cors(true)
+        .start()
+        .await
+        .expect("start");
+    let addr = open.local_addr();
+    let answer = raw(addr, &preflight(addr)).await;
+    assert_eq!(answer.status, 204);
+    assert_eq!(answer.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(
+        answer.header("access-control-allow-methods"),
+        Some("GET, HEAD, OPTIONS")
+    );
+    assert_eq!(
+        answer.header("access-control-allow-headers"),
+        Some("x-requested-with, content-type")
+    );
+    // A plain OPTIONS is still not something the files serve.
+    let plain = raw(addr, &request("OPTIONS", addr, "/data.json", &[], b"")).await;
+    assert_eq!(plain.status, 405);
+    open.shutdown().await;
+
+    let closed = Server::builder()
+        .root(root.path())
+        .bind("127.0.0.1:0".parse().expect("addr"))
+        .start()
+        .await
+        .expect("start");
+    let addr = closed.local_addr();
+    let answer = raw(addr, &preflight(addr)).await;
+    assert_eq!(answer.status, 405);
+    assert_eq!(answer.header("access-control-allow-origin"), None);
+    closed.shutdown().await;
+}
