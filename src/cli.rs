@@ -7,6 +7,7 @@ use devserve::config::{
     SecurityConfig, ServeConfig, DEFAULT_DEBOUNCE, DEFAULT_HEARTBEAT, DEFAULT_PORT,
     DEFAULT_PROXY_TIMEOUT,
 };
+use devserve::tls::TlsConfig;
 use devserve::{Config, Overlay, WatchConfig};
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
@@ -96,6 +97,16 @@ pub struct Cli {
     /// Milliseconds a proxy backend gets to connect and answer before the browser gets 504.
     #[arg(long, value_name = "MS", default_value_t = millis(DEFAULT_PROXY_TIMEOUT))]
     pub proxy_timeout: u64,
+    /// Serve HTTPS (and HTTP/2) with a self-signed certificate for this
+    /// machine, generated once and kept in the user's cache folder.
+    #[arg(long)]
+    pub https: bool,
+    /// Serve HTTPS with this PEM certificate (chain); needs --key.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// The PEM private key of --cert.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
     /// Run this shell command on start and after every change, and report
     /// its result to the browsers (errors appear in the overlay).
     #[arg(long, value_name = "COMMAND")]
@@ -157,10 +168,21 @@ impl Cli {
                 rules: self.proxy.clone(),
                 timeout: Duration::from_millis(self.proxy_timeout),
             },
+            tls: self.tls(),
             reload_on_change: self.exec.is_none(),
         };
         config.validate().map_err(flag_error)?;
         Ok(config)
+    }
+
+    fn tls(&self) -> Option<TlsConfig> {
+        match (&self.cert, &self.key) {
+            (Some(cert), Some(key)) => Some(TlsConfig::Files {
+                cert: cert.clone(),
+                key: key.clone(),
+            }),
+            _ => self.https.then(TlsConfig::self_signed),
+        }
     }
 
     fn client(&self) -> ClientConfig {

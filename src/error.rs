@@ -41,6 +41,9 @@ pub enum Error {
     /// A configuration value is invalid.
     #[error(transparent)]
     InvalidConfig(#[from] crate::config::ConfigError),
+    /// The TLS certificate or key cannot be used.
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
     /// The file watcher could not start.
     #[error(transparent)]
     Watch(#[from] crate::watch::WatchError),

@@ -30,6 +30,7 @@ mod router;
 mod server;
 pub mod sockjs;
 pub mod static_files;
+pub mod tls;
 mod util;
 pub mod watch;
 

@@ -59,6 +59,8 @@ pub(crate) struct Router {
     pub(crate) cors: bool,
     pub(crate) fallback: Option<Fallback>,
     pub(crate) proxy: Option<Proxy>,
+    /// `http` or `https`: how browsers reach this server.
+    pub(crate) scheme: &'static str,
 }
 
 impl std::fmt::Debug for Router {
@@ -111,7 +113,7 @@ impl Router {
         let who = Forwarded {
             client_ip: req.extensions().get::<SocketAddr>().map(|a| a.ip()),
             host: req.headers().get(header::HOST).cloned(),
-            proto: "http",
+            proto: self.scheme,
         };
         match &self.proxy {
             Some(proxy) => proxy.forward(rule, req, &who).await,

@@ -7,6 +7,7 @@ mod sockjs;
 mod dev_server;
 mod embedding;
 mod faults;
+mod https;
 mod proxy;
 mod routing;
 #[allow(dead_code, unreachable_pub)]

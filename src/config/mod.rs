@@ -286,6 +286,9 @@ pub struct Config {
     pub watch: WatchConfig,
     /// Path prefixes forwarded to backends.
     pub proxy: ProxyConfig,
+    /// Serve HTTPS (and HTTP/2 by ALPN) with this certificate. Default
+    /// `None`: plain HTTP (HTTP/2 with prior knowledge still works).
+    pub tls: Option<crate::tls::TlsConfig>,
     /// Announce change sets to browsers by itself. Default true; off when a
     /// build tool reports builds instead.
     pub reload_on_change: bool,
@@ -305,6 +308,7 @@ impl Default for Config {
             security: SecurityConfig::default(),
             watch: WatchConfig::default(),
             proxy: ProxyConfig::default(),
+            tls: None,
             reload_on_change: true,
         }
     }

@@ -1,9 +1,12 @@
 //! The running dev server's lifecycle: build the parts from a validated
 //! [`Config`], bind, accept, serve each connection, shut down.
 //!
-//! A request's path: [`accept_loop`] → `serve_connection` (HTTP/1.1, upgrades)
-//! → [`crate::router::Router`]. A file change's path: the watcher →
+//! A request's path: `listen` (accept) → `connection` (TLS, HTTP/1.1 or
+//! HTTP/2, upgrades) → [`crate::router::Router`]. A file change's path: the watcher →
 //! [`crate::reload::Reload`] → the hub → every session.
+
+mod connection;
+mod listen;
 
 use crate::client_assets;
 use crate::config::{Config, CLIENT_PATH, SOCKJS_PREFIX};
@@ -16,38 +19,22 @@ use crate::reload::Reload;
 use crate::router::{Fallback, Router};
 use crate::sockjs::{Options as SockJsOptions, SockJsServer};
 use crate::static_files::{StaticFiles, StaticOptions};
+use crate::tls::Tls;
 use crate::watch::filter::IgnoreMatcher;
 use crate::watch::{ChangeSet, WatchOptions, Watcher};
 use crate::Error;
-use http::Request;
-use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use std::convert::Infallible;
+use connection::Shared;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 
-/// Ports tried after the requested one is found taken.
-const PORT_ATTEMPTS: u16 = 20;
-/// Time a client gets to send its request headers.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest message a browser may send on the live-reload endpoint.
 const MAX_CLIENT_MESSAGE: usize = 16 * 1024;
 /// Most live-reload sessions at once.
 const MAX_SESSIONS: usize = 20_000;
-/// How long open connections get to finish when the server stops.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
-/// First pause after a failed accept (out of descriptors and the like); it
-/// doubles while accepting keeps failing.
-const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(1);
-/// Longest pause between accept attempts.
-const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
 
 /// A running dev server. Dropping it stops it less gracefully than [`Server::shutdown`].
 ///
@@ -73,6 +60,7 @@ pub struct Server {
     stop: watch::Sender<bool>,
     accept_task: JoinHandle<()>,
     watcher: Option<Watcher>,
+    certificate: Option<(PathBuf, bool)>,
 }
 
 impl Server {
@@ -93,7 +81,8 @@ impl Server {
                 context: format!("cannot serve {}", root.display()),
                 source,
             })?;
-        let (listener, requested_port) = bind(config.addr, config.strict_port).await?;
+        let tls = config.tls.as_ref().map(Tls::new).transpose()?;
+        let (listener, requested_port) = listen::bind(config.addr, config.strict_port).await?;
         let addr = listener.local_addr().map_err(|source| Error::Bind {
             addr: config.addr,
             source,
@@ -117,9 +106,16 @@ impl Server {
             cors: config.security.cors,
             fallback,
             proxy: Proxy::new(&config.proxy, events.clone()),
+            scheme: if config.tls.is_some() {
+                "https"
+            } else {
+                "http"
+            },
         });
+        let certificate = tls.as_ref().map(|t| (t.cert_path.clone(), t.generated));
+        let shared = Arc::new(Shared { router, tls });
         let (stop, stopped) = watch::channel(false);
-        let accept_task = tokio::spawn(accept_loop(listener, router, stopped));
+        let accept_task = tokio::spawn(listen::accept_loop(listener, shared, stopped));
         let _ = events.send(Event::Listening {
             addr,
             requested_port,
@@ -133,7 +129,28 @@ impl Server {
             stop,
             accept_task,
             watcher,
+            certificate,
         })
+    }
+
+    /// The certificate file in use when serving HTTPS (generated or the
+    /// user's own), so users can be told what to trust.
+    pub fn certificate(&self) -> Option<&Path> {
+        self.certificate.as_ref().map(|(path, _)| path.as_path())
+    }
+
+    /// Whether this start generated the certificate (rather than reusing one).
+    pub fn certificate_is_new(&self) -> bool {
+        self.certificate.as_ref().is_some_and(|(_, new)| *new)
+    }
+
+    /// `https` when serving TLS, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.certificate.is_some() {
+            "https"
+        } else {
+            "http"
+        }
     }
 
     /// The address the server listens on.
@@ -279,135 +296,5 @@ fn guard_policy(config: &Config) -> GuardPolicy {
         allowed_hosts,
         bound_host: None,
         allowed_origins: Vec::new(),
-    }
-}
-
-/// Listen on `addr`, or on one of the next ports when it is taken and
-/// `strict` is off. Returns the listener and, when it moved, the port asked for.
-async fn bind(addr: SocketAddr, strict: bool) -> Result<(TcpListener, Option<u16>), Error> {
-    let attempts = if strict || addr.port() == 0 {
-        1
-    } else {
-        PORT_ATTEMPTS
-    };
-    for offset in 0..attempts {
-        let Some(port) = addr.port().checked_add(offset) else {
-            break;
-        };
-        let candidate = SocketAddr::new(addr.ip(), port);
-        match TcpListener::bind(candidate).await {
-            Ok(listener) => return Ok((listener, (offset > 0).then_some(addr.port()))),
-            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => continue,
-            Err(source) => {
-                return Err(Error::Bind {
-                    addr: candidate,
-                    source,
-                })
-            }
-        }
-    }
-    Err(Error::AddressInUse(addr))
-}
-
-/// Accept connections until the server stops. A failing accept (out of
-/// file descriptors, most often) pauses with a growing delay and is logged
-/// once per episode; serving resumes as soon as accepting works again.
-async fn accept_loop(
-    listener: TcpListener,
-    router: Arc<Router>,
-    mut stopped: watch::Receiver<bool>,
-) {
-    let mut backoff: Option<Duration> = None;
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            _ = stopped.changed() => return,
-        };
-        let (tcp, remote) = match accepted {
-            Ok(pair) => pair,
-            Err(error) => {
-                let pause = next_backoff(backoff);
-                if backoff.is_none() {
-                    tracing::warn!("accepting connections failed: {error}; retrying");
-                }
-                backoff = Some(pause);
-                tokio::time::sleep(pause).await;
-                continue;
-            }
-        };
-        if backoff.take().is_some() {
-            tracing::info!("accepting connections again");
-        }
-        let _ = tcp.set_nodelay(true);
-        tokio::spawn(serve_connection(
-            tcp,
-            remote,
-            router.clone(),
-            stopped.clone(),
-        ));
-    }
-}
-
-/// The pause after another failed accept: doubling from the minimum, capped.
-fn next_backoff(previous: Option<Duration>) -> Duration {
-    previous.map_or(ACCEPT_BACKOFF_MIN, |p| (p * 2).min(ACCEPT_BACKOFF_MAX))
-}
-
-/// Serve one TCP connection until it ends or the server stops; on stop,
-/// in-flight responses get a moment to finish, then the connection closes.
-async fn serve_connection(
-    tcp: TcpStream,
-    remote: SocketAddr,
-    router: Arc<Router>,
-    mut stopped: watch::Receiver<bool>,
-) {
-    let service = service_fn(move |mut req: Request<Incoming>| {
-        req.extensions_mut().insert(remote);
-        let router = router.clone();
-        async move { Ok::<_, Infallible>(router.handle(req).await) }
-    });
-    let mut builder = http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
-    let connection = builder
-        .serve_connection(TokioIo::new(tcp), service)
-        .with_upgrades();
-    tokio::pin!(connection);
-    let stopping = async {
-        if !*stopped.borrow_and_update() {
-            let _ = stopped.changed().await;
-        }
-    };
-    tokio::select! {
-        result = connection.as_mut() => {
-            if let Err(error) = result {
-                tracing::debug!("connection from {remote} ended: {error}");
-            }
-        }
-        _ = stopping => {
-            connection.as_mut().graceful_shutdown();
-            let _ = tokio::time::timeout(SHUTDOWN_GRACE, connection).await;
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn accept_backoff_doubles_up_to_its_cap() {
-        let mut pause = None;
-        let mut seen = Vec::new();
-        for _ in 0..14 {
-            let next = next_backoff(pause);
-            seen.push(next);
-            pause = Some(next);
-        }
-        assert_eq!(seen[0], ACCEPT_BACKOFF_MIN);
-        assert_eq!(seen[1], ACCEPT_BACKOFF_MIN * 2);
-        assert!(seen.windows(2).all(|w| w[0] <= w[1]));
-        assert_eq!(*seen.last().expect("pauses"), ACCEPT_BACKOFF_MAX);
     }
 }
