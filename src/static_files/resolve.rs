@@ -181,6 +181,32 @@ pub(crate) fn is_hidden(name: &str) -> bool {
     name.starts_with('.')
 }
 
+/// The percent-encoded URL path of `rel`, a path relative to the root (`/` for the root
+/// itself); `None` when a component is hidden (unless `show_hidden`), not a plain name, or
+/// a name no request could reach. Lexical only.
+pub(crate) fn url_path(rel: &Path, show_hidden: bool) -> Option<String> {
+    let mut out = String::new();
+    for comp in rel.components() {
+        match comp {
+            Component::CurDir => {}
+            Component::Normal(name) => {
+                let name = name.to_str()?;
+                check_segment(name).ok()?;
+                if !show_hidden && is_hidden(name) {
+                    return None;
+                }
+                out.push('/');
+                out.extend(utf8_percent_encode(name, SEGMENT));
+            }
+            _ => return None,
+        }
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    Some(out)
+}
+
 /// Whether a request's `Accept` header leaves room for HTML (absent → yes). Used to keep the
 /// SPA fallback away from `fetch("/api/x", {headers: {accept: "application/json"}})`.
 pub(crate) fn accepts_html(accept: Option<&str>) -> bool {
@@ -224,6 +250,8 @@ pub(crate) enum Resolution {
         mime_path: PathBuf,
         /// The stat snapshot used for validators and `Content-Length`.
         meta: Metadata,
+        /// Served by the SPA fallback (the path itself matched nothing).
+        fallback: bool,
     },
     /// A folder without `index.html`, listing enabled.
     Directory {
@@ -287,6 +315,7 @@ pub(crate) fn resolve(
                     path,
                     mime_path: candidate,
                     meta,
+                    fallback: false,
                 }
             }
         }
@@ -306,6 +335,7 @@ pub(crate) fn resolve(
                     path,
                     mime_path: index,
                     meta,
+                    fallback: false,
                 },
                 Err(Miss::Forbidden) => Resolution::Forbidden,
                 _ if policy.listing => Resolution::Directory { dir, request },
@@ -327,6 +357,7 @@ pub(crate) fn resolve(
                             path,
                             mime_path: index,
                             meta,
+                            fallback: true,
                         };
                     }
                 }
@@ -637,6 +668,18 @@ mod properties {
                     prop_assert!(!location.starts_with("//") && !location.starts_with("/\\"), "{raw} -> {location}");
                 }
                 Resolution::NotFound | Resolution::Forbidden | Resolution::BadRequest(_) => {}
+            }
+        }
+
+        #[test]
+        fn equal_route_keys_mean_equal_parses(a in "/[a/%2fF5.]{0,10}", b in "/[a/%2fF5.]{0,10}") {
+            if let (Some(ka), Some(kb)) = (crate::static_files::cache::route_key(&a), crate::static_files::cache::route_key(&b)) {
+                if ka == kb {
+                    prop_assert_eq!(parse_path(&a), parse_path(&b), "{} vs {}", a, b);
+                }
+            }
+            if crate::static_files::cache::route_key(&a).is_none() {
+                prop_assert!(parse_path(&a).is_err(), "{} has no key but parses", a);
             }
         }
 
