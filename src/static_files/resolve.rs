@@ -14,7 +14,8 @@
 //!    points at a hidden name is hidden too.
 //! 4. Only regular files and directories are served (FIFOs, sockets and devices → 404).
 //!
-//! [`resolve`] returns a [`Resolution`]; only `mod.rs` turns it into HTTP.
+//! [`resolve`] returns a [`Resolution`]; `mod.rs` turns it into an outcome and only
+//! `render` builds HTTP.
 
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use std::fs::Metadata;
@@ -239,7 +240,7 @@ pub(crate) struct Policy {
     pub(crate) listing: bool,
 }
 
-/// What a request path resolves to. Rendering is `mod.rs`'s job.
+/// What a request path resolves to. Rendering is `render`'s job.
 #[derive(Debug)]
 pub(crate) enum Resolution {
     /// A regular file to serve.
@@ -344,27 +345,32 @@ pub(crate) fn resolve(
         }
         Err(Miss::Forbidden) => Resolution::Forbidden,
         Err(Miss::Denied) => Resolution::NotFound,
-        Err(Miss::Absent) => {
-            let extensionless = request
-                .segments
-                .last()
-                .is_none_or(|s| Path::new(s).extension().is_none());
-            if spa && extensionless {
-                let index = root.join("index.html");
-                if let Ok((path, meta)) = locate(root, &index, policy) {
-                    if meta.is_file() {
-                        return Resolution::File {
-                            path,
-                            mime_path: index,
-                            meta,
-                            fallback: true,
-                        };
-                    }
-                }
+        Err(Miss::Absent) if spa => spa_fallback(root, &request, policy),
+        Err(Miss::Absent) => Resolution::NotFound,
+    }
+}
+
+/// The history fallback for a missing path: `/index.html` when the last segment has no
+/// extension and the root has one, else nothing.
+fn spa_fallback(root: &Path, request: &RequestPath, policy: Policy) -> Resolution {
+    let extensionless = request
+        .segments
+        .last()
+        .is_none_or(|s| Path::new(s).extension().is_none());
+    if extensionless {
+        let index = root.join("index.html");
+        if let Ok((path, meta)) = locate(root, &index, policy) {
+            if meta.is_file() {
+                return Resolution::File {
+                    path,
+                    mime_path: index,
+                    meta,
+                    fallback: true,
+                };
             }
-            Resolution::NotFound
         }
     }
+    Resolution::NotFound
 }
 
 /// Canonicalise `candidate`, enforce containment and the hidden rule on the real path,
