@@ -148,13 +148,26 @@ impl<V> Default for State<V> {
 }
 
 /// See the module documentation.
-#[derive(Debug)]
 pub(crate) struct FileCache<V> {
     enabled: AtomicBool,
     generation: AtomicU64,
     ignore: OnceLock<IgnoreMatcher>,
     budget: usize,
     state: Mutex<State<V>>,
+}
+
+impl<V> std::fmt::Debug for FileCache<V> {
+    /// A summary: a cache's content is no debugging output.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = lock(&self.state);
+        f.debug_struct("FileCache")
+            .field("enabled", &self.enabled.load(Ordering::Relaxed))
+            .field("budget", &self.budget)
+            .field("bytes", &state.bytes)
+            .field("routes", &state.routes.len())
+            .field("files", &state.files.len())
+            .finish()
+    }
 }
 
 /// A value the cache can weigh: every byte it holds beyond its own `size_of`.
@@ -460,6 +473,8 @@ mod tests {
         let (routes, files) = cache.counts();
         assert!(routes > 16, "{routes} routes share one file");
         assert_eq!(files, 1);
+        let shown = format!("{cache:?}");
+        assert!(shown.contains("routes") && shown.len() < 200, "{shown}");
         cache.clear();
         assert_eq!((cache.bytes(), cache.counts()), (0, (0, 0)));
     }
