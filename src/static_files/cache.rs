@@ -278,6 +278,31 @@ impl<V: Weigh> FileCache<V> {
         lock(&self.state).bytes
     }
 
+    /// Walk the LRU list and the tables; panics on any inconsistency.
+    #[cfg(test)]
+    fn check_invariants(&self) {
+        let state = lock(&self.state);
+        let (mut index, mut prev, mut seen, mut bytes) = (state.head, NIL, 0, 0);
+        let mut refs: HashMap<&FileKey, usize> = HashMap::new();
+        while index != NIL {
+            let node = state.slab[index].as_ref().expect("listed routes are live");
+            assert_eq!(node.prev, prev, "back link of {index}");
+            assert_eq!(state.routes.get(&node.key), Some(&index));
+            bytes += route_cost(&node.key);
+            *refs.entry(&node.file.key).or_default() += 1;
+            (prev, index, seen) = (index, node.next, seen + 1);
+        }
+        assert_eq!(state.tail, prev);
+        assert_eq!(seen, state.routes.len());
+        assert_eq!(refs.len(), state.files.len());
+        for (key, slot) in &state.files {
+            assert_eq!(refs.get(key), Some(&slot.routes), "routes of {key:?}");
+            bytes += slot.cost;
+        }
+        assert_eq!(bytes, state.bytes);
+        assert!(bytes <= self.budget);
+    }
+
     /// How many routes and files are held.
     #[cfg(test)]
     pub(crate) fn counts(&self) -> (usize, usize) {
@@ -544,5 +569,40 @@ mod tests {
         let disabled = FileCache::new(4096);
         disabled.insert(b"/a", false, key("a"), vec![1], 0, &root());
         assert_eq!(disabled.counts(), (0, 0));
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Put { route: u8, file: u8, len: u16 },
+        Get(u8),
+        Clear,
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        prop_oneof![
+            8 => (0u8..40, 0u8..12, 0u16..3000).prop_map(|(route, file, len)| Op::Put { route, file, len }),
+            4 => (0u8..40).prop_map(Op::Get),
+            1 => Just(Op::Clear),
+        ]
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_lru_stays_consistent_and_within_budget(ops in proptest::collection::vec(op(), 1..200)) {
+            let cache = enabled(12 * 1024);
+            for op in ops {
+                match op {
+                    Op::Put { route, file, len } => {
+                        put(&cache, &format!("/r{route}"), &format!("f{file}"), usize::from(len));
+                    }
+                    Op::Get(route) => {
+                        let _ = cache.get(format!("/r{route}").as_bytes(), false);
+                    }
+                    Op::Clear => cache.clear(),
+                }
+                cache.check_invariants();
+            }
+        }
     }
 }
