@@ -203,6 +203,11 @@ impl<V: Weigh> FileCache<V> {
         self.enabled.store(true, Ordering::SeqCst);
     }
 
+    /// Whether [`Self::enable`] was called: otherwise nothing is ever stored.
+    pub(crate) fn is_enabled(&self) -> bool {
+        self.enabled.load(Ordering::Relaxed)
+    }
+
     /// The current generation, taken before resolving a request.
     pub(crate) fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
@@ -211,7 +216,7 @@ impl<V: Weigh> FileCache<V> {
     /// The file cached for `route`, marked as recently used. A route reached through the SPA
     /// fallback only answers SPA-eligible requests (`spa`). No allocation.
     pub(crate) fn get(&self, route: &[u8], spa: bool) -> Option<Arc<Cached<V>>> {
-        if !self.enabled.load(Ordering::Relaxed) {
+        if !self.is_enabled() {
             return None;
         }
         let mut state = lock(&self.state);
@@ -239,7 +244,7 @@ impl<V: Weigh> FileCache<V> {
         generation: u64,
         root: &Path,
     ) {
-        if !self.enabled.load(Ordering::Relaxed) || !self.watched(&key.path, root) {
+        if !self.is_enabled() || !self.watched(&key.path, root) {
             return;
         }
         let cost = route_cost(route) + file_cost(&key, &value);

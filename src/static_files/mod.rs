@@ -295,7 +295,9 @@ impl StaticFiles {
             }
         };
         let request = FileRequest { method, headers };
-        let route = route.map(|route| (route.into_owned(), generation));
+        let route = route
+            .filter(|_| self.inner.cache.is_enabled())
+            .map(|route| (route.into_owned(), generation));
         self.answer(resolution, &request, raw_path, route).await
     }
 
