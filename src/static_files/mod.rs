@@ -253,7 +253,7 @@ impl StaticFiles {
     /// The page for a miss, exactly as [`Self::serve`] renders it: 404 naming the path, or
     /// 405 with `Allow: GET, HEAD` (HEAD gets the headers only).
     pub fn render_miss(&self, miss: Miss, req: &Parts) -> Response<ResponseBody> {
-        render_miss_raw(miss, &req.method, req.uri.path())
+        render::miss(miss, &req.method, req.uri.path())
     }
 
     /// [`Self::lookup`] on the raw pieces.
@@ -367,7 +367,7 @@ impl StaticFiles {
         if content.is_none() && plan.reads_body() && facts.buffered() {
             let bytes = match render::read_small(served.path.clone(), facts.len).await {
                 Ok(bytes) => bytes,
-                Err(e) => return io_outcome(&e, &served.path, head),
+                Err(e) => return render::io_outcome(&e, &served.path, head),
             };
             if let Some(slot) = slot {
                 self.remember(slot, served, bytes.clone());
@@ -384,7 +384,7 @@ impl StaticFiles {
         let tag = self.inner.opts.inject.as_deref();
         match render::file(plan, served, content, tag).await {
             Ok(response) => Outcome::Hit(response),
-            Err(e) => io_outcome(&e, &served.path, head),
+            Err(e) => render::io_outcome(&e, &served.path, head),
         }
     }
 
@@ -430,7 +430,7 @@ impl StaticFiles {
                 let tag = self.inner.opts.inject.as_deref();
                 Outcome::Hit(render::listing(display_path, entries, is_root, tag, head))
             }
-            Err(e) => io_outcome(&e, &dir, head),
+            Err(e) => render::io_outcome(&e, &dir, head),
         }
     }
 }
@@ -451,21 +451,4 @@ struct Slot {
     fallback: bool,
     /// The path whose extension picked the MIME type.
     mime_path: PathBuf,
-}
-
-/// An I/O error while answering: a file that vanished is a miss, anything else the files'
-/// own error page.
-fn io_outcome(e: &io::Error, path: &Path, head: bool) -> Outcome {
-    match e.kind() {
-        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory => Outcome::Miss(Miss::NotFound),
-        _ => Outcome::Hit(render::io_error_page(e, path, head)),
-    }
-}
-
-fn render_miss_raw(miss: Miss, method: &Method, raw_path: &str) -> Response<ResponseBody> {
-    let head = *method == Method::HEAD;
-    match miss {
-        Miss::NotFound => render::not_found(raw_path, head),
-        Miss::MethodNotAllowed => render::method_not_allowed(head),
-    }
 }

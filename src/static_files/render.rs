@@ -6,12 +6,13 @@ use super::cache::Weigh;
 use super::listing;
 use super::plan::{FileFacts, Plan};
 use super::range::RangeDecision;
+use super::{Miss, Outcome};
 use crate::body::{self, ResponseBody};
 use crate::inject::inject;
 use bytes::Bytes;
 use futures_util::TryStreamExt as _;
 use http::header::{self, HeaderMap, HeaderValue};
-use http::{Response, StatusCode};
+use http::{Method, Response, StatusCode};
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;
 use percent_encoding::percent_decode_str;
@@ -330,7 +331,7 @@ pub(crate) fn redirect(location: &str) -> Response<ResponseBody> {
 }
 
 /// 405 with `Allow: GET, HEAD`.
-pub(crate) fn method_not_allowed(head: bool) -> Response<ResponseBody> {
+fn method_not_allowed(head: bool) -> Response<ResponseBody> {
     let mut res = error_page(
         StatusCode::METHOD_NOT_ALLOWED,
         "Only GET and HEAD are supported here.",
@@ -342,7 +343,7 @@ pub(crate) fn method_not_allowed(head: bool) -> Response<ResponseBody> {
 }
 
 /// 404 naming the (decoded, escaped) path.
-pub(crate) fn not_found(raw_path: &str, head: bool) -> Response<ResponseBody> {
+fn not_found(raw_path: &str, head: bool) -> Response<ResponseBody> {
     let shown: String = percent_decode_str(raw_path)
         .decode_utf8_lossy()
         .chars()
@@ -399,4 +400,22 @@ pub(crate) fn error_page(
          </body>\n</html>\n"
     );
     with_body(status, html_headers(), html.into_bytes(), head)
+}
+
+/// An I/O error while answering: a file that vanished is a miss, anything else the files'
+/// own error page.
+pub(crate) fn io_outcome(e: &io::Error, path: &Path, head: bool) -> Outcome {
+    match e.kind() {
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory => Outcome::Miss(Miss::NotFound),
+        _ => Outcome::Hit(io_error_page(e, path, head)),
+    }
+}
+
+/// The page for a miss: 404 naming the path, or 405.
+pub(crate) fn miss(miss: Miss, method: &Method, raw_path: &str) -> Response<ResponseBody> {
+    let head = *method == Method::HEAD;
+    match miss {
+        Miss::NotFound => not_found(raw_path, head),
+        Miss::MethodNotAllowed => method_not_allowed(head),
+    }
 }

@@ -154,7 +154,7 @@ async fn serve_raw(
 ) -> Response<ResponseBody> {
     match svc.lookup_raw(method, raw_path, query, headers).await {
         Outcome::Hit(response) => response,
-        Outcome::Miss(miss) => render_miss_raw(miss, method, raw_path),
+        Outcome::Miss(miss) => render::miss(miss, method, raw_path),
     }
 }
 
