@@ -190,12 +190,7 @@ pub(crate) fn evaluate(
     }
 
     // 3. If-None-Match (weak comparison)
-    if let Some(list) = joined(headers, header::IF_NONE_MATCH).and_then(|v| parse_tag_list(&v)) {
-        let matched = match (&list, etag) {
-            (TagList::Any, _) => true,
-            (TagList::Tags(tags), Some(cur)) => tags.iter().any(|t| t.weak_eq(cur)),
-            (TagList::Tags(_), None) => false,
-        };
+    if let Some(matched) = if_none_match(headers, etag) {
         if matched {
             return if get_or_head {
                 Precondition::NotModified
@@ -215,6 +210,30 @@ pub(crate) fn evaluate(
         }
     }
     Precondition::Proceed
+}
+
+/// Does this request's `If-None-Match` match `etag`? Weak comparison, `*` matches anything
+/// (even no ETag), several header lines form one list. `None` when there is no usable
+/// `If-None-Match` (absent or malformed: the header is then ignored); `Some(true)` means the
+/// client's copy is current (304 for GET/HEAD). The one implementation for every handler
+/// that answers conditional requests.
+pub(crate) fn if_none_match(headers: &HeaderMap, etag: Option<&EntityTag>) -> Option<bool> {
+    let list = joined(headers, header::IF_NONE_MATCH).and_then(|v| parse_tag_list(&v))?;
+    Some(match (&list, etag) {
+        (TagList::Any, _) => true,
+        (TagList::Tags(tags), Some(cur)) => tags.iter().any(|t| t.weak_eq(cur)),
+        (TagList::Tags(_), None) => false,
+    })
+}
+
+/// `Last-Modified` text, or `None` when the time is not representable as an HTTP-date
+/// (before 1970 or after 9999; `httpdate` would panic on those).
+pub(crate) fn http_date(t: SystemTime) -> Option<String> {
+    const MAX: Duration = Duration::from_secs(253_402_300_799);
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) if d <= MAX => Some(httpdate::fmt_http_date(t)),
+        _ => None,
+    }
 }
 
 /// `If-Range`: true when the Range header may be honoured. An entity tag must match the
@@ -330,6 +349,28 @@ mod tests {
             evaluate(&Method::GET, &h, Some(&cur), None),
             Precondition::NotModified
         );
+    }
+
+    #[test]
+    fn if_none_match_answers_for_any_handler() {
+        let cur = tag("v1");
+        let ask = |v: &str| if_none_match(&headers(&[(header::IF_NONE_MATCH, v)]), Some(&cur));
+        assert_eq!(ask("\"v1\""), Some(true));
+        assert_eq!(ask("W/\"v1\""), Some(true));
+        assert_eq!(ask("\"v0\", \"v1\""), Some(true));
+        assert_eq!(ask("*"), Some(true));
+        assert_eq!(ask("\"v2\""), Some(false));
+        assert_eq!(ask("v1"), None);
+        assert_eq!(if_none_match(&HeaderMap::new(), Some(&cur)), None);
+        let any = headers(&[(header::IF_NONE_MATCH, "*")]);
+        assert_eq!(if_none_match(&any, None), Some(true));
+    }
+
+    #[test]
+    fn http_date_refuses_unrepresentable_times() {
+        assert!(http_date(at(T0)).is_some());
+        assert_eq!(http_date(UNIX_EPOCH - Duration::from_secs(1)), None);
+        assert_eq!(http_date(at(253_402_300_800)), None);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use super::resolve::{check_segment, is_hidden, Policy, SEGMENT};
 use percent_encoding::utf8_percent_encode;
 use std::fmt::Write as _;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// At most this many entries are rendered; a note tells how many were left out.
 const MAX_ENTRIES: usize = 10_000;
@@ -69,6 +69,13 @@ pub(crate) fn read_entries(dir: &Path, root: &Path, policy: Policy) -> io::Resul
         });
     }
     Ok(out)
+}
+
+/// [`read_entries`] on the blocking pool.
+pub(crate) async fn read(dir: PathBuf, root: PathBuf, policy: Policy) -> io::Result<Vec<Entry>> {
+    tokio::task::spawn_blocking(move || read_entries(&dir, &root, policy))
+        .await
+        .unwrap_or_else(|e| Err(io::Error::other(e)))
 }
 
 /// HTML-escape text for element content and quoted attribute values.

@@ -2,9 +2,13 @@
 //! requests, single byte ranges, MIME types, directory listings, SPA fallback and live-reload
 //! tag injection.
 //!
-//! Layout (decide → enum → render): `resolve` turns the raw request path into a
-//! `Resolution`; `conditional`, `range` and `mime` are pure helpers; `listing` reads and
-//! renders folders; this file is the only place that builds HTTP responses.
+//! Layout (decide → enum → render, in tower-http's manner): `resolve` turns the raw request
+//! path into a `Resolution`; `plan` decides from a metadata snapshot and the request alone
+//! what a file response will be (a `Plan`, no I/O); `render` is the only place that builds
+//! responses, doing the reads and streams a plan needs; `conditional`, `range` and `mime` are
+//! pure helpers; `listing` reads and renders folders; `cache` keeps small resolved files in
+//! memory within a byte budget. This file holds the service: [`StaticFiles::lookup`] answers
+//! with an [`Outcome`], a file's answer or a [`Miss`] someone else may answer.
 //!
 //! Status codes for hostile or odd paths:
 //!
@@ -24,41 +28,52 @@
 //! GET with 403. Resolution and open are not atomic (a local user who can rename folders
 //! inside the root between the two could race them; remote pages cannot).
 
+#![deny(unreachable_pub, missing_debug_implementations)]
+
 mod cache;
 pub(crate) mod conditional;
 mod listing;
 mod mime;
+mod plan;
 pub(crate) mod range;
+mod render;
 pub(crate) mod resolve;
 #[cfg(test)]
 mod tests;
 
-use crate::body::{self, ResponseBody};
-use crate::inject::{inject, injected_len};
+use crate::body::ResponseBody;
 use bytes::Bytes;
-use conditional::{EntityTag, Precondition};
-use futures_util::TryStreamExt as _;
-use http::header::{self, HeaderMap, HeaderValue};
+use cache::{FileCache, FileKey};
+use http::header::{self, HeaderMap};
+use http::request::Parts;
 use http::{Method, Response, StatusCode};
-use http_body_util::{BodyExt, StreamBody};
-use hyper::body::Frame;
-use percent_encoding::{percent_decode_str, utf8_percent_encode};
-use range::RangeDecision;
+use plan::{FileFacts, Injection};
+use render::{CachedFile, ServedFile};
 use resolve::{Policy, Resolution};
-use std::fs::Metadata;
-use std::io::{self, Read as _, SeekFrom};
-use std::path::{Component, Path, PathBuf};
+use std::io;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
-use tokio_util::io::ReaderStream;
 
-/// Files up to this size are read into memory in one read; larger ones are streamed.
-const SMALL_FILE: u64 = 256 * 1024;
-/// Read size of streamed bodies.
-const STREAM_CHUNK: usize = 64 * 1024;
-/// HTML larger than this is served like any other file: streamed, not injected.
-const MAX_INJECT: u64 = 16 * 1024 * 1024;
+/// What static files make of a request: their answer, or a miss that another handler (an
+/// embedder's fallback) may answer instead; [`StaticFiles::render_miss`] renders a miss.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The files' answer: 200/206/304/412/416, a redirect, a listing, 400 for a bad path,
+    /// 403, 500 …
+    Hit(Response<ResponseBody>),
+    /// Nothing here for this request.
+    Miss(Miss),
+}
+
+/// Why static files have no answer for a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Miss {
+    /// No file for this GET or HEAD (404 when rendered).
+    NotFound,
+    /// A method static files do not serve: anything but GET and HEAD (405 when rendered).
+    MethodNotAllowed,
+}
 
 /// Options of [`StaticFiles`]. Build with [`StaticOptions::new`] and adjust the fields.
 ///
@@ -134,7 +149,7 @@ struct Inner {
     given_root: PathBuf,
     opts: StaticOptions,
     /// Small files answered from memory while the watcher vouches for them.
-    cache: cache::FileCache,
+    cache: FileCache<CachedFile>,
 }
 
 impl Inner {
@@ -150,6 +165,11 @@ impl Inner {
 impl StaticFiles {
     /// Canonicalise `opts.root` (which must be an existing folder) and build the service.
     pub fn new(opts: StaticOptions) -> io::Result<Self> {
+        StaticFiles::with_cache_budget(opts, cache::DEFAULT_BUDGET)
+    }
+
+    /// [`Self::new`] with a cache holding at most `budget` bytes.
+    pub(crate) fn with_cache_budget(opts: StaticOptions, budget: usize) -> io::Result<Self> {
         let root = std::fs::canonicalize(&opts.root)?;
         if !std::fs::metadata(&root)?.is_dir() {
             return Err(io::Error::new(
@@ -163,7 +183,7 @@ impl StaticFiles {
                 root,
                 given_root,
                 opts,
-                cache: cache::FileCache::default(),
+                cache: FileCache::new(budget),
             }),
         })
     }
@@ -199,59 +219,63 @@ impl StaticFiles {
             .or_else(|_| path.strip_prefix(&inner.given_root))
             .or_else(|_| path.strip_prefix(&inner.opts.root))
             .ok()?;
-        let mut out = String::new();
-        for comp in rel.components() {
-            match comp {
-                Component::CurDir => {}
-                Component::Normal(name) => {
-                    let name = name.to_str()?;
-                    resolve::check_segment(name).ok()?;
-                    if !inner.opts.show_hidden && resolve::is_hidden(name) {
-                        return None;
-                    }
-                    out.push('/');
-                    out.extend(utf8_percent_encode(name, resolve::SEGMENT));
-                }
-                _ => return None,
-            }
-        }
-        if out.is_empty() {
-            out.push('/');
-        }
-        Some(out)
+        resolve::url_path(rel, inner.opts.show_hidden)
     }
 
-    /// Answer a GET or HEAD request for a static file, folder or listing. Never panics;
-    /// every failure is a response (400/403/404/405/412/416/500).
-    pub async fn serve(&self, req: &http::request::Parts) -> Response<ResponseBody> {
-        self.serve_raw(&req.method, req.uri.path(), req.uri.query(), &req.headers)
+    /// Answer a GET or HEAD request for a static file, folder or listing: [`Self::lookup`],
+    /// with a miss rendered by [`Self::render_miss`]. Never panics; every failure is a
+    /// response (400/403/404/405/412/416/500).
+    pub async fn serve(&self, req: &Parts) -> Response<ResponseBody> {
+        match self.lookup(req).await {
+            Outcome::Hit(response) => response,
+            Outcome::Miss(miss) => self.render_miss(miss, req),
+        }
+    }
+
+    /// Decide what static files answer to `req`, without rendering a miss, so that a caller
+    /// can hand misses to another handler.
+    ///
+    /// ```no_run
+    /// # async fn demo(parts: http::request::Parts) -> std::io::Result<()> {
+    /// use devserve::static_files::{Outcome, StaticFiles, StaticOptions};
+    /// let files = StaticFiles::new(StaticOptions::new("public"))?;
+    /// let response = match files.lookup(&parts).await {
+    ///     Outcome::Hit(response) => response,
+    ///     Outcome::Miss(miss) => files.render_miss(miss, &parts), // or another handler
+    /// };
+    /// # drop(response); Ok(()) }
+    /// ```
+    pub async fn lookup(&self, req: &Parts) -> Outcome {
+        self.lookup_raw(&req.method, req.uri.path(), req.uri.query(), &req.headers)
             .await
     }
 
-    /// [`Self::serve`] on the raw pieces (lets tests send targets `http::Uri` would refuse).
-    async fn serve_raw(
+    /// The page for a miss, exactly as [`Self::serve`] renders it: 404 naming the path, or
+    /// 405 with `Allow: GET, HEAD` (HEAD gets the headers only).
+    pub fn render_miss(&self, miss: Miss, req: &Parts) -> Response<ResponseBody> {
+        render::miss(miss, &req.method, req.uri.path())
+    }
+
+    /// [`Self::lookup`] on the raw pieces.
+    async fn lookup_raw(
         &self,
         method: &Method,
         raw_path: &str,
         query: Option<&str>,
         headers: &HeaderMap,
-    ) -> Response<ResponseBody> {
+    ) -> Outcome {
         let head = *method == Method::HEAD;
         if *method != Method::GET && !head {
-            return method_not_allowed(head);
+            return Outcome::Miss(Miss::MethodNotAllowed);
         }
         let spa = self.inner.opts.spa
             && resolve::accepts_html(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
-
-        let key = (raw_path.to_owned(), spa);
-        if let Some(hit) = self.inner.cache.get(&key) {
-            let file = FileRef {
-                path: hit.path.clone(),
-                content: Some(hit.content.clone()),
-                slot: None,
-            };
+        let route = cache::route_key(raw_path);
+        if let Some(hit) = route.as_deref().and_then(|r| self.inner.cache.get(r, spa)) {
+            let request = FileRequest { method, headers };
+            let cached = &hit.value;
             return self
-                .serve_file(method, headers, file, &hit.mime_path, &hit.meta)
+                .answer_file(&request, &cached.served, Some(cached.content.clone()), None)
                 .await;
         }
         let generation = self.inner.cache.generation();
@@ -266,394 +290,165 @@ impl StaticFiles {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!(error = %e, "path resolution task failed");
-                return error_page(StatusCode::INTERNAL_SERVER_ERROR, "", head);
+                let page = render::error_page(StatusCode::INTERNAL_SERVER_ERROR, "", head);
+                return Outcome::Hit(page);
             }
         };
+        let request = FileRequest { method, headers };
+        let route = route
+            .filter(|_| self.inner.cache.is_enabled())
+            .map(|route| (route.into_owned(), generation));
+        self.answer(resolution, &request, raw_path, route).await
+    }
 
+    /// Turn a fresh resolution into an outcome; `route` is the request path's cache key and
+    /// the cache generation seen before resolving.
+    async fn answer(
+        &self,
+        resolution: Resolution,
+        request: &FileRequest<'_>,
+        raw_path: &str,
+        route: Option<(Vec<u8>, u64)>,
+    ) -> Outcome {
+        let head = *request.method == Method::HEAD;
         match resolution {
             Resolution::File {
                 path,
                 mime_path,
                 meta,
+                fallback,
             } => {
-                let file = FileRef {
-                    path,
-                    content: None,
-                    slot: Some((key, generation)),
-                };
-                self.serve_file(method, headers, file, &mime_path, &meta)
-                    .await
+                let content_type = mime::content_type(&mime_path);
+                let facts = FileFacts::from_metadata(&meta, content_type, self.injection());
+                let served = ServedFile::new(path, facts);
+                let slot = route.map(|(route, generation)| Slot {
+                    route,
+                    generation,
+                    fallback,
+                    mime_path,
+                });
+                self.answer_file(request, &served, None, slot).await
             }
             Resolution::Directory { dir, request } => {
-                self.serve_listing(dir, request.display(), request.segments.is_empty(), head)
+                let display = request.display();
+                self.listing(dir, &display, request.segments.is_empty(), head)
                     .await
             }
-            Resolution::Redirect { location } => redirect(&location),
-            Resolution::NotFound => not_found(raw_path, head),
-            Resolution::Forbidden => error_page(StatusCode::FORBIDDEN, "Access denied.", head),
+            Resolution::Redirect { location } => Outcome::Hit(render::redirect(&location)),
+            Resolution::NotFound => Outcome::Miss(Miss::NotFound),
+            Resolution::Forbidden => Outcome::Hit(render::error_page(
+                StatusCode::FORBIDDEN,
+                "Access denied.",
+                head,
+            )),
             Resolution::BadRequest(bad) => {
                 tracing::debug!(path = raw_path, reason = bad.reason(), "rejected path");
-                error_page(StatusCode::BAD_REQUEST, bad.reason(), head)
+                Outcome::Hit(render::error_page(
+                    StatusCode::BAD_REQUEST,
+                    bad.reason(),
+                    head,
+                ))
             }
         }
     }
 
-    async fn serve_file(
+    /// Plan and render a file. `content` is the cached body, if any; `slot` says where to
+    /// cache what is read.
+    async fn answer_file(
         &self,
-        method: &Method,
-        req_headers: &HeaderMap,
-        file: FileRef,
-        mime_path: &Path,
-        meta: &Metadata,
-    ) -> Response<ResponseBody> {
-        let path = file.path.clone();
-        let opts = &self.inner.opts;
-        let head = *method == Method::HEAD;
-        let len = meta.len();
-        let content_type = mime::content_type(mime_path);
-        let html = mime::is_html(&content_type);
-        let last_modified = meta.modified().ok().filter(|t| http_date(*t).is_some());
-        let file_etag = last_modified.and_then(|m| EntityTag::for_file(len, m));
-        let inject_tag = opts.inject.as_deref().filter(|_| html && len <= MAX_INJECT);
-        let etag = match (inject_tag, &file_etag) {
-            (Some(tag), Some(fe)) => Some(fe.injected(&opts.injection_version, tag)),
-            _ => file_etag.clone(),
-        };
-
-        let mut headers = HeaderMap::new();
-        if let Some(v) = etag
-            .as_ref()
-            .and_then(|t| HeaderValue::from_str(&t.to_header()).ok())
-        {
-            headers.insert(header::ETAG, v);
-        }
-        if let Some(v) = last_modified
-            .and_then(http_date)
-            .and_then(|d| HeaderValue::from_str(&d).ok())
-        {
-            headers.insert(header::LAST_MODIFIED, v);
-        }
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-
-        match conditional::evaluate(method, req_headers, etag.as_ref(), last_modified) {
-            Precondition::NotModified => {
-                return respond(StatusCode::NOT_MODIFIED, headers, body::empty())
-            }
-            Precondition::Failed => {
-                headers.insert(header::CONTENT_LENGTH, HeaderValue::from(0u64));
-                return respond(StatusCode::PRECONDITION_FAILED, headers, body::empty());
-            }
-            Precondition::Proceed => {}
-        }
-        if let Ok(v) = HeaderValue::from_str(&content_type) {
-            headers.insert(header::CONTENT_TYPE, v);
-        }
-
-        // Injected HTML: always a full 200, never ranged; HEAD announces the injected length.
-        if let Some(tag) = inject_tag {
-            headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("none"));
-            if head {
-                headers.insert(
-                    header::CONTENT_LENGTH,
-                    HeaderValue::from(injected_len(len, tag)),
-                );
-                return respond(StatusCode::OK, headers, body::empty());
-            }
-            return match self.read_small(file, len, mime_path, meta).await {
-                Ok(bytes) => {
-                    let out = inject(&bytes, tag);
-                    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(out.len() as u64));
-                    respond(StatusCode::OK, headers, body::full(out))
-                }
-                Err(e) => io_error_page(&e, &path, head),
+        request: &FileRequest<'_>,
+        served: &ServedFile,
+        mut content: Option<Bytes>,
+        slot: Option<Slot>,
+    ) -> Outcome {
+        let facts = &served.facts;
+        let head = *request.method == Method::HEAD;
+        let mut plan = plan::plan(facts, request.method, request.headers);
+        if content.is_none() && plan.reads_body() && facts.buffered() {
+            let bytes = match render::read_small(served.path.clone(), facts.len).await {
+                Ok(bytes) => bytes,
+                Err(e) => return render::io_outcome(&e, &served.path, head),
             };
+            if let Some(slot) = slot {
+                self.remember(slot, served, bytes.clone());
+            }
+            content = Some(bytes);
         }
-
-        headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-        if head {
-            // Range is defined for GET only; HEAD mirrors a plain GET and never opens the file.
-            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
-            return respond(StatusCode::OK, headers, body::empty());
-        }
-        let range_header = crate::util::single_header(req_headers, &header::RANGE).filter(|_| {
-            conditional::if_range_allows(req_headers, file_etag.as_ref(), last_modified)
-        });
-
-        if len <= SMALL_FILE || (html && len <= MAX_INJECT) {
-            // One read; decisions use the bytes actually read (never more than the stat said).
-            let bytes = match self.read_small(file, len, mime_path, meta).await {
-                Ok(b) => b,
-                Err(e) => return io_error_page(&e, &path, head),
-            };
+        if let Some(bytes) = &content {
+            // Decisions use the bytes actually read (never more than the stat said).
             let actual = bytes.len() as u64;
-            let decision =
-                range_header.map_or(RangeDecision::Full, |r| range::parse_range(r, actual));
-            return match decision {
-                RangeDecision::Full => {
-                    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(actual));
-                    respond(StatusCode::OK, headers, body::full(bytes))
-                }
-                RangeDecision::Partial { start, end } => {
-                    let (s, e) = (start as usize, end as usize);
-                    let part = bytes.slice(s..=e);
-                    partial(headers, start, end, actual, body::full(part))
-                }
-                RangeDecision::Unsatisfiable => unsatisfiable(headers, actual),
-            };
+            if actual != facts.len {
+                plan = plan::plan_for_len(facts, actual, request.method, request.headers);
+            }
         }
-
-        let decision = range_header.map_or(RangeDecision::Full, |r| range::parse_range(r, len));
-        let (start, count) = match decision {
-            RangeDecision::Full => (0, len),
-            RangeDecision::Partial { start, end } => {
-                (start, RangeDecision::partial_len(start, end))
-            }
-            RangeDecision::Unsatisfiable => return unsatisfiable(headers, len),
-        };
-        let stream = match open_stream(&path, start, count).await {
-            Ok(b) => b,
-            Err(e) => return io_error_page(&e, &path, head),
-        };
-        match decision {
-            RangeDecision::Partial { start, end } => partial(headers, start, end, len, stream),
-            _ => {
-                headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
-                respond(StatusCode::OK, headers, stream)
-            }
+        let tag = self.inner.opts.inject.as_deref();
+        match render::file(plan, served, content, tag).await {
+            Ok(response) => Outcome::Hit(response),
+            Err(e) => render::io_outcome(&e, &served.path, head),
         }
     }
 
-    /// The whole (small) file: from the cache, or read once and cached.
-    async fn read_small(
-        &self,
-        file: FileRef,
-        len: u64,
-        mime_path: &Path,
-        meta: &Metadata,
-    ) -> io::Result<Bytes> {
-        if let Some(content) = file.content {
-            return Ok(content);
-        }
-        let content = Bytes::from(read_bounded(file.path.clone(), len).await?);
-        if let Some((key, generation)) = file.slot {
-            let entry = cache::CachedFile {
-                path: file.path,
-                mime_path: mime_path.to_path_buf(),
-                meta: meta.clone(),
-                content: content.clone(),
-            };
-            self.inner
-                .cache
-                .insert(key, entry, generation, &self.inner.root);
-        }
-        Ok(content)
+    /// Cache a file that was just read.
+    fn remember(&self, slot: Slot, served: &ServedFile, content: Bytes) {
+        let key = FileKey {
+            path: served.path.clone(),
+            mime_path: slot.mime_path,
+        };
+        let value = CachedFile {
+            served: served.clone(),
+            content,
+        };
+        let inner = &self.inner;
+        inner.cache.insert(
+            &slot.route,
+            slot.fallback,
+            key,
+            value,
+            slot.generation,
+            &inner.root,
+        );
     }
 
-    async fn serve_listing(
+    fn injection(&self) -> Option<Injection<'_>> {
+        let opts = &self.inner.opts;
+        opts.inject.as_deref().map(|tag| Injection {
+            tag,
+            version: &opts.injection_version,
+        })
+    }
+
+    async fn listing(
         &self,
         dir: PathBuf,
-        display_path: String,
+        display_path: &str,
         is_root: bool,
         head: bool,
-    ) -> Response<ResponseBody> {
-        let inner = Arc::clone(&self.inner);
-        let dir_for_err = dir.clone();
-        let entries = tokio::task::spawn_blocking(move || {
-            listing::read_entries(&dir, &inner.root, inner.policy())
-        })
-        .await
-        .unwrap_or_else(|e| Err(io::Error::other(e)));
-        let entries = match entries {
-            Ok(e) => e,
-            Err(e) => return io_error_page(&e, &dir_for_err, head),
-        };
-        let html = listing::render(&display_path, entries, is_root);
-        let bytes = match &self.inner.opts.inject {
-            Some(tag) => inject(html.as_bytes(), tag),
-            None => html.into_bytes(),
-        };
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        );
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        with_body(StatusCode::OK, headers, bytes, head)
-    }
-}
-
-/// A resolved file on its way to a response.
-struct FileRef {
-    /// Canonical path.
-    path: PathBuf,
-    /// Its content, when it came from the cache.
-    content: Option<Bytes>,
-    /// Where to cache what is read: the key and the generation seen before resolving.
-    slot: Option<(cache::Key, u64)>,
-}
-
-/// Read at most `limit` bytes of the file in one blocking hop.
-async fn read_bounded(path: PathBuf, limit: u64) -> io::Result<Vec<u8>> {
-    tokio::task::spawn_blocking(move || {
-        let file = std::fs::File::open(&path)?;
-        let mut buf = Vec::with_capacity(usize::try_from(limit).unwrap_or(0));
-        file.take(limit).read_to_end(&mut buf)?;
-        Ok(buf)
-    })
-    .await
-    .unwrap_or_else(|e| Err(io::Error::other(e)))
-}
-
-/// A streamed body of `count` bytes from `start`; memory stays bounded by the chunk size and
-/// the body never exceeds `count` even if the file grows meanwhile.
-async fn open_stream(path: &Path, start: u64, count: u64) -> io::Result<ResponseBody> {
-    let mut file = tokio::fs::File::open(path).await?;
-    if start > 0 {
-        file.seek(SeekFrom::Start(start)).await?;
-    }
-    let stream = ReaderStream::with_capacity(file.take(count), STREAM_CHUNK).map_ok(Frame::data);
-    Ok(BodyExt::boxed(StreamBody::new(stream)))
-}
-
-/// `Last-Modified` text, or `None` when the time is not representable as an HTTP-date
-/// (before 1970 or after 9999; `httpdate` would panic on those).
-fn http_date(t: SystemTime) -> Option<String> {
-    const MAX: Duration = Duration::from_secs(253_402_300_799);
-    match t.duration_since(UNIX_EPOCH) {
-        Ok(d) if d <= MAX => Some(httpdate::fmt_http_date(t)),
-        _ => None,
-    }
-}
-
-fn respond(status: StatusCode, headers: HeaderMap, body: ResponseBody) -> Response<ResponseBody> {
-    let mut res = Response::new(body);
-    *res.status_mut() = status;
-    *res.headers_mut() = headers;
-    res.headers_mut().insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    res
-}
-
-/// An in-memory response with `Content-Length`; HEAD drops the body, keeps the length.
-fn with_body(
-    status: StatusCode,
-    mut headers: HeaderMap,
-    bytes: Vec<u8>,
-    head: bool,
-) -> Response<ResponseBody> {
-    headers.insert(
-        header::CONTENT_LENGTH,
-        HeaderValue::from(bytes.len() as u64),
-    );
-    let body = if head {
-        body::empty()
-    } else {
-        body::full(bytes)
-    };
-    respond(status, headers, body)
-}
-
-fn partial(
-    mut headers: HeaderMap,
-    start: u64,
-    end: u64,
-    len: u64,
-    body: ResponseBody,
-) -> Response<ResponseBody> {
-    if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{end}/{len}")) {
-        headers.insert(header::CONTENT_RANGE, v);
-    }
-    headers.insert(
-        header::CONTENT_LENGTH,
-        HeaderValue::from(RangeDecision::partial_len(start, end)),
-    );
-    respond(StatusCode::PARTIAL_CONTENT, headers, body)
-}
-
-fn unsatisfiable(mut headers: HeaderMap, len: u64) -> Response<ResponseBody> {
-    headers.remove(header::CONTENT_TYPE);
-    if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {
-        headers.insert(header::CONTENT_RANGE, v);
-    }
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(0u64));
-    respond(StatusCode::RANGE_NOT_SATISFIABLE, headers, body::empty())
-}
-
-fn redirect(location: &str) -> Response<ResponseBody> {
-    // `location` is built from re-encoded segments: it starts with `/` followed by an
-    // encoded segment or the end, so never `//` or `/\`. A query http can't carry is dropped.
-    let value = HeaderValue::from_str(location).or_else(|_| {
-        let path = location.split('?').next().unwrap_or("/");
-        HeaderValue::from_str(path)
-    });
-    let mut headers = HeaderMap::new();
-    if let Ok(v) = value {
-        headers.insert(header::LOCATION, v);
-    }
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(0u64));
-    respond(StatusCode::PERMANENT_REDIRECT, headers, body::empty())
-}
-
-fn method_not_allowed(head: bool) -> Response<ResponseBody> {
-    let mut res = error_page(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "Only GET and HEAD are supported here.",
-        head,
-    );
-    res.headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-    res
-}
-
-fn not_found(raw_path: &str, head: bool) -> Response<ResponseBody> {
-    let shown: String = percent_decode_str(raw_path)
-        .decode_utf8_lossy()
-        .chars()
-        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
-        .collect();
-    let detail = format!("<code>{}</code>", listing::escape_html(&shown));
-    error_page(StatusCode::NOT_FOUND, &detail, head)
-}
-
-fn io_error_page(e: &io::Error, path: &Path, head: bool) -> Response<ResponseBody> {
-    match e.kind() {
-        io::ErrorKind::PermissionDenied => {
-            error_page(StatusCode::FORBIDDEN, "Permission denied.", head)
-        }
-        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory => {
-            error_page(StatusCode::NOT_FOUND, "", head)
-        }
-        _ => {
-            tracing::warn!(path = %path.display(), error = %e, "I/O error serving a file");
-            error_page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The file could not be read.",
-                head,
-            )
+    ) -> Outcome {
+        let inner = &self.inner;
+        match listing::read(dir.clone(), inner.root.clone(), inner.policy()).await {
+            Ok(entries) => {
+                let tag = self.inner.opts.inject.as_deref();
+                Outcome::Hit(render::listing(display_path, entries, is_root, tag, head))
+            }
+            Err(e) => render::io_outcome(&e, &dir, head),
         }
     }
 }
 
-/// A small HTML error page; `detail_html` must already be escaped.
-fn error_page(status: StatusCode, detail_html: &str, head: bool) -> Response<ResponseBody> {
-    let title = format!(
-        "{} {}",
-        status.as_u16(),
-        status.canonical_reason().unwrap_or("")
-    );
-    let html = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>{title}</title></head>\n\
-         <body style=\"font:15px/1.5 system-ui,sans-serif;margin:2em\">\n<h1>{title}</h1>\n<p>{detail_html}</p>\n\
-         </body>\n</html>\n"
-    );
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    with_body(status, headers, html.into_bytes(), head)
+/// The method and headers a file answer depends on.
+struct FileRequest<'a> {
+    method: &'a Method,
+    headers: &'a HeaderMap,
+}
+
+/// Where to cache what a fresh resolution reads.
+struct Slot {
+    /// The request path's cache key ([`cache::route_key`]).
+    route: Vec<u8>,
+    /// The cache generation seen before resolving.
+    generation: u64,
+    /// The SPA fallback applied.
+    fallback: bool,
+    /// The path whose extension picked the MIME type.
+    mime_path: PathBuf,
 }

@@ -14,7 +14,8 @@
 //!    points at a hidden name is hidden too.
 //! 4. Only regular files and directories are served (FIFOs, sockets and devices → 404).
 //!
-//! [`resolve`] returns a [`Resolution`]; only `mod.rs` turns it into HTTP.
+//! [`resolve`] returns a [`Resolution`]; `mod.rs` turns it into an outcome and only
+//! `render` builds HTTP.
 
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use std::fs::Metadata;
@@ -181,6 +182,32 @@ pub(crate) fn is_hidden(name: &str) -> bool {
     name.starts_with('.')
 }
 
+/// The percent-encoded URL path of `rel`, a path relative to the root (`/` for the root
+/// itself); `None` when a component is hidden (unless `show_hidden`), not a plain name, or
+/// a name no request could reach. Lexical only.
+pub(crate) fn url_path(rel: &Path, show_hidden: bool) -> Option<String> {
+    let mut out = String::new();
+    for comp in rel.components() {
+        match comp {
+            Component::CurDir => {}
+            Component::Normal(name) => {
+                let name = name.to_str()?;
+                check_segment(name).ok()?;
+                if !show_hidden && is_hidden(name) {
+                    return None;
+                }
+                out.push('/');
+                out.extend(utf8_percent_encode(name, SEGMENT));
+            }
+            _ => return None,
+        }
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    Some(out)
+}
+
 /// Whether a request's `Accept` header leaves room for HTML (absent → yes). Used to keep the
 /// SPA fallback away from `fetch("/api/x", {headers: {accept: "application/json"}})`.
 pub(crate) fn accepts_html(accept: Option<&str>) -> bool {
@@ -213,7 +240,7 @@ pub(crate) struct Policy {
     pub(crate) listing: bool,
 }
 
-/// What a request path resolves to. Rendering is `mod.rs`'s job.
+/// What a request path resolves to. Rendering is `render`'s job.
 #[derive(Debug)]
 pub(crate) enum Resolution {
     /// A regular file to serve.
@@ -224,6 +251,8 @@ pub(crate) enum Resolution {
         mime_path: PathBuf,
         /// The stat snapshot used for validators and `Content-Length`.
         meta: Metadata,
+        /// Served by the SPA fallback (the path itself matched nothing).
+        fallback: bool,
     },
     /// A folder without `index.html`, listing enabled.
     Directory {
@@ -287,6 +316,7 @@ pub(crate) fn resolve(
                     path,
                     mime_path: candidate,
                     meta,
+                    fallback: false,
                 }
             }
         }
@@ -306,6 +336,7 @@ pub(crate) fn resolve(
                     path,
                     mime_path: index,
                     meta,
+                    fallback: false,
                 },
                 Err(Miss::Forbidden) => Resolution::Forbidden,
                 _ if policy.listing => Resolution::Directory { dir, request },
@@ -314,26 +345,32 @@ pub(crate) fn resolve(
         }
         Err(Miss::Forbidden) => Resolution::Forbidden,
         Err(Miss::Denied) => Resolution::NotFound,
-        Err(Miss::Absent) => {
-            let extensionless = request
-                .segments
-                .last()
-                .is_none_or(|s| Path::new(s).extension().is_none());
-            if spa && extensionless {
-                let index = root.join("index.html");
-                if let Ok((path, meta)) = locate(root, &index, policy) {
-                    if meta.is_file() {
-                        return Resolution::File {
-                            path,
-                            mime_path: index,
-                            meta,
-                        };
-                    }
-                }
+        Err(Miss::Absent) if spa => spa_fallback(root, &request, policy),
+        Err(Miss::Absent) => Resolution::NotFound,
+    }
+}
+
+/// The history fallback for a missing path: `/index.html` when the last segment has no
+/// extension and the root has one, else nothing.
+fn spa_fallback(root: &Path, request: &RequestPath, policy: Policy) -> Resolution {
+    let extensionless = request
+        .segments
+        .last()
+        .is_none_or(|s| Path::new(s).extension().is_none());
+    if extensionless {
+        let index = root.join("index.html");
+        if let Ok((path, meta)) = locate(root, &index, policy) {
+            if meta.is_file() {
+                return Resolution::File {
+                    path,
+                    mime_path: index,
+                    meta,
+                    fallback: true,
+                };
             }
-            Resolution::NotFound
         }
     }
+    Resolution::NotFound
 }
 
 /// Canonicalise `candidate`, enforce containment and the hidden rule on the real path,
@@ -637,6 +674,18 @@ mod properties {
                     prop_assert!(!location.starts_with("//") && !location.starts_with("/\\"), "{raw} -> {location}");
                 }
                 Resolution::NotFound | Resolution::Forbidden | Resolution::BadRequest(_) => {}
+            }
+        }
+
+        #[test]
+        fn equal_route_keys_mean_equal_parses(a in "/[a/%2fF5.]{0,10}", b in "/[a/%2fF5.]{0,10}") {
+            if let (Some(ka), Some(kb)) = (crate::static_files::cache::route_key(&a), crate::static_files::cache::route_key(&b)) {
+                if ka == kb {
+                    prop_assert_eq!(parse_path(&a), parse_path(&b), "{} vs {}", a, b);
+                }
+            }
+            if crate::static_files::cache::route_key(&a).is_none() {
+                prop_assert!(parse_path(&a).is_err(), "{} has no key but parses", a);
             }
         }
 

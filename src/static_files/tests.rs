@@ -1,8 +1,11 @@
 //! In-process tests of [`StaticFiles::serve`] against a hostile fixture tree.
 
+use super::render::io_error_page;
 use super::*;
+use http::HeaderValue;
 use http_body_util::BodyExt as _;
 use std::fs;
+use std::time::{Duration, UNIX_EPOCH};
 use tempfile::TempDir;
 
 const SECRET: &str = "TOPSECRET";
@@ -114,7 +117,7 @@ async fn send_with(
                 Some((p, q)) => (p, Some(q)),
                 None => (raw, None),
             };
-            svc.serve_raw(&method, path, query, &headers).await
+            serve_raw(svc, &method, path, query, &headers).await
         }
     };
     let (parts, body) = res.into_parts();
@@ -139,6 +142,20 @@ async fn send_with(
         headers: parts.headers,
         body,
     })
+}
+
+/// [`StaticFiles::serve`] on the raw pieces (lets tests send targets `http::Uri` would refuse).
+async fn serve_raw(
+    svc: &StaticFiles,
+    method: &Method,
+    raw_path: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Response<ResponseBody> {
+    match svc.lookup_raw(method, raw_path, query, headers).await {
+        Outcome::Hit(response) => response,
+        Outcome::Miss(miss) => render::miss(miss, method, raw_path),
+    }
 }
 
 async fn get(svc: &StaticFiles, raw: &str) -> Result<Reply, Box<dyn std::error::Error>> {
@@ -703,5 +720,179 @@ fn new_rejects_missing_or_file_roots() -> io::Result<()> {
     let fx = fixture()?;
     assert!(StaticFiles::new(StaticOptions::new(fx.root.join("nope"))).is_err());
     assert!(StaticFiles::new(StaticOptions::new(fx.root.join("app.js"))).is_err());
+    Ok(())
+}
+
+/// A service whose cache is on (as when a native watcher vouches for the root).
+fn cached_service(
+    fx: &Fixture,
+    budget: usize,
+    tweak: impl FnOnce(&mut StaticOptions),
+) -> Result<StaticFiles, Box<dyn std::error::Error>> {
+    let mut opts = StaticOptions::new(&fx.root);
+    opts.inject = Some(TAG.into());
+    opts.injection_version = "v1".into();
+    tweak(&mut opts);
+    let svc = StaticFiles::with_cache_budget(opts, budget)?;
+    let ignore =
+        crate::watch::filter::IgnoreMatcher::new(&[]).map_err(|(p, e)| format!("{p}: {e}"))?;
+    svc.enable_cache(ignore);
+    Ok(svc)
+}
+
+fn parts(method: Method, uri: &str) -> Result<Parts, http::Error> {
+    Ok(http::Request::builder()
+        .method(method)
+        .uri(uri)
+        .body(())?
+        .into_parts()
+        .0)
+}
+
+#[tokio::test]
+async fn lookup_leaves_misses_to_the_caller() -> TestResult {
+    let fx = fixture()?;
+    let svc = service(&fx, |o| o.spa = true)?;
+    for (method, uri) in [
+        (Method::POST, "/api/items"),
+        (Method::DELETE, "/index.html"),
+    ] {
+        let req = parts(method, uri)?;
+        assert!(matches!(
+            svc.lookup(&req).await,
+            Outcome::Miss(Miss::MethodNotAllowed)
+        ));
+        let page = svc.render_miss(Miss::MethodNotAllowed, &req);
+        assert_eq!(page.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(page.headers()[header::ALLOW], "GET, HEAD");
+    }
+    let missing = parts(Method::GET, "/missing.js")?;
+    assert!(matches!(
+        svc.lookup(&missing).await,
+        Outcome::Miss(Miss::NotFound)
+    ));
+    let page = svc.render_miss(Miss::NotFound, &missing);
+    assert_eq!(page.status(), StatusCode::NOT_FOUND);
+    let text = page.into_body().collect().await?.to_bytes();
+    assert!(String::from_utf8_lossy(&text).contains("<code>/missing.js</code>"));
+    // Everything the files answer themselves is a hit, errors included.
+    for (uri, status) in [
+        ("/app.js", StatusCode::OK),
+        ("/app/route", StatusCode::OK),
+        ("/nested", StatusCode::PERMANENT_REDIRECT),
+        ("/nested/", StatusCode::OK),
+        ("/%2e%2e/secret.txt", StatusCode::BAD_REQUEST),
+    ] {
+        match svc.lookup(&parts(Method::GET, uri)?).await {
+            Outcome::Hit(response) => assert_eq!(response.status(), status, "{uri}"),
+            Outcome::Miss(miss) => panic!("{uri}: {miss:?}"),
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn many_spellings_of_one_path_make_one_cache_entry() -> TestResult {
+    let fx = fixture()?;
+    let svc = cached_service(&fx, cache::DEFAULT_BUDGET, |_| {})?;
+    let cache = &svc.inner.cache;
+    let first = get(&svc, "/index.html").await?;
+    assert_eq!(cache.counts(), (1, 1));
+    let charged = cache.bytes();
+    let mut spellings: Vec<String> = (1..200)
+        .map(|n| format!("{}index.html", "/".repeat(n)))
+        .collect();
+    spellings.extend([
+        "/%69ndex.html".into(),
+        "//index%2Ehtml".into(),
+        "/index%2ehtml".into(),
+    ]);
+    for raw in &spellings {
+        let r = get(&svc, raw).await?;
+        assert_eq!((r.status, &r.body), (StatusCode::OK, &first.body), "{raw}");
+    }
+    assert_eq!(cache.counts(), (1, 1), "spellings of /index.html");
+    assert_eq!(cache.bytes(), charged);
+    // Different routes to the same file share its entry.
+    get(&svc, "/").await?;
+    get(&svc, "///").await?;
+    assert_eq!(cache.counts(), (2, 1));
+    Ok(())
+}
+
+#[tokio::test]
+async fn cache_stays_within_its_budget_under_a_flood_of_files() -> TestResult {
+    let fx = fixture()?;
+    let flood = fx.root.join("flood");
+    fs::create_dir(&flood)?;
+    for i in 0..300 {
+        fs::write(flood.join(format!("f{i}.txt")), vec![b'x'; 1000 + i])?;
+    }
+    let budget = 20 * 1024;
+    let svc = cached_service(&fx, budget, |o| o.spa = true)?;
+    let cache = &svc.inner.cache;
+    for i in 0..300 {
+        let r = get(&svc, &format!("/flood/f{i}.txt")).await?;
+        assert_eq!(r.body.len(), 1000 + i);
+        let spa = get(&svc, &format!("/app/route/{i}")).await?;
+        assert_eq!(spa.status, StatusCode::OK);
+        assert!(
+            cache.bytes() <= budget,
+            "{} > {budget} after {i}",
+            cache.bytes()
+        );
+    }
+    let (routes, files) = cache.counts();
+    assert!(
+        routes > 0 && files <= routes,
+        "{routes} routes, {files} files"
+    );
+    // The most recent file is still answered from memory.
+    assert!(cache.get(b"/flood/f299.txt", false).is_some());
+    svc.invalidate();
+    assert_eq!((cache.bytes(), cache.counts()), (0, (0, 0)));
+    Ok(())
+}
+
+#[tokio::test]
+async fn cached_answers_match_fresh_ones() -> TestResult {
+    let fx = fixture()?;
+    let fresh = service(&fx, |o| o.spa = true)?;
+    let cached = cached_service(&fx, cache::DEFAULT_BUDGET, |o| o.spa = true)?;
+    let etag = get(&fresh, "/app.js")
+        .await?
+        .header(header::ETAG)
+        .to_owned();
+    let html_etag = get(&fresh, "/").await?.header(header::ETAG).to_owned();
+    type Case<'a> = (Method, &'a str, Vec<(header::HeaderName, &'a str)>);
+    let cases: Vec<Case<'_>> = vec![
+        (Method::GET, "/app.js", vec![]),
+        (Method::GET, "/app.js", vec![(header::RANGE, "bytes=2-5")]),
+        (Method::GET, "/app.js", vec![(header::RANGE, "bytes=99-")]),
+        (Method::GET, "/app.js", vec![(header::IF_NONE_MATCH, &etag)]),
+        (Method::GET, "/app.js", vec![(header::IF_MATCH, "\"nope\"")]),
+        (Method::HEAD, "/app.js", vec![]),
+        (Method::GET, "/", vec![]),
+        (Method::GET, "/", vec![(header::IF_NONE_MATCH, &html_etag)]),
+        (Method::HEAD, "/index.html", vec![]),
+        (Method::GET, "/app/deep/route", vec![]),
+        (
+            Method::GET,
+            "/app/deep/route",
+            vec![(header::ACCEPT, "application/json")],
+        ),
+    ];
+    // Twice on the cached service: the first fills the cache, the second is a hit.
+    for (method, uri, hdrs) in &cases {
+        let want = send_with(&fresh, method.clone(), uri, hdrs).await?;
+        for round in 0..2 {
+            let got = send_with(&cached, method.clone(), uri, hdrs).await?;
+            let what = format!("{method} {uri} {hdrs:?} (round {round})");
+            assert_eq!(got.status, want.status, "{what}");
+            assert_eq!(got.headers, want.headers, "{what}");
+            assert_eq!(got.body, want.body, "{what}");
+        }
+    }
+    assert!(cached.inner.cache.counts().0 > 0, "the cache was used");
     Ok(())
 }
