@@ -2,6 +2,7 @@
 //! under `/__devserve/`.
 
 use crate::body::{self, ResponseBody};
+use crate::static_files::conditional::{if_none_match, EntityTag};
 use crate::util::fnv1a;
 use http::{header, HeaderMap, HeaderValue, Response, StatusCode};
 use include_dir::{include_dir, Dir, File};
@@ -43,14 +44,12 @@ impl Asset {
     /// The response to a GET of this asset: 200, or 304 when the request's
     /// `If-None-Match` names the current version.
     pub fn respond(&self, request_headers: &HeaderMap) -> Response<ResponseBody> {
-        let etag = format!("\"{}\"", version());
-        let fresh = request_headers
-            .get(header::IF_NONE_MATCH)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| {
-                v.split(',')
-                    .any(|t| t.trim().trim_start_matches("W/") == etag)
-            });
+        let tag = EntityTag {
+            weak: false,
+            opaque: version().to_string(),
+        };
+        let fresh = if_none_match(request_headers, Some(&tag)) == Some(true);
+        let etag = format!("\"{}\"", tag.opaque);
         let mut response = if fresh {
             let mut r = Response::new(body::empty());
             *r.status_mut() = StatusCode::NOT_MODIFIED;

@@ -14,7 +14,7 @@ use crate::config::ProxyRule;
 use crate::guard::{self, GuardPolicy, Rejection};
 use crate::proxy::{self, Forwarded, Proxy};
 use crate::sockjs::SockJsServer;
-use crate::static_files::StaticFiles;
+use crate::static_files::{Outcome, StaticFiles};
 use http::request::Parts;
 use http::{header, HeaderName, HeaderValue, Request, Response};
 use hyper::body::Incoming;
@@ -91,20 +91,19 @@ impl Router {
                 self.finish(response, false)
             }
             Route::Preflight => self.finish(preflight(&parts), true),
-            Route::Files => {
-                let response = self.static_files.serve(&parts).await;
-                let miss = matches!(
-                    response.status(),
-                    http::StatusCode::NOT_FOUND | http::StatusCode::METHOD_NOT_ALLOWED
-                );
-                match &self.fallback {
-                    Some(fallback) if miss => {
+            Route::Files => match self.static_files.lookup(&parts).await {
+                Outcome::Hit(response) => self.finish(response, self.cors),
+                Outcome::Miss(miss) => match &self.fallback {
+                    Some(fallback) => {
                         let response = fallback(Request::from_parts(parts, body)).await;
                         self.finish(response, false)
                     }
-                    _ => self.finish(response, self.cors),
-                }
-            }
+                    None => {
+                        let response = self.static_files.render_miss(miss, &parts);
+                        self.finish(response, self.cors)
+                    }
+                },
+            },
         }
     }
 

@@ -6,6 +6,7 @@
 //! and percent-encoded, names are HTML-escaped.
 
 use super::resolve::{check_segment, is_hidden, Policy, SEGMENT};
+use crate::util::escape_html;
 use percent_encoding::utf8_percent_encode;
 use std::fmt::Write as _;
 use std::io;
@@ -76,22 +77,6 @@ pub(crate) async fn read(dir: PathBuf, root: PathBuf, policy: Policy) -> io::Res
     tokio::task::spawn_blocking(move || read_entries(&dir, &root, policy))
         .await
         .unwrap_or_else(|e| Err(io::Error::other(e)))
-}
-
-/// HTML-escape text for element content and quoted attribute values.
-pub(crate) fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// `1023 B`, `1.0 KiB`, `3.5 MiB`, …

@@ -349,7 +349,7 @@ fn not_found(raw_path: &str, head: bool) -> Response<ResponseBody> {
         .chars()
         .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
         .collect();
-    let detail = format!("<code>{}</code>", listing::escape_html(&shown));
+    let detail = format!("<code>{}</code>", crate::util::escape_html(&shown));
     error_page(StatusCode::NOT_FOUND, &detail, head)
 }
 
