@@ -607,3 +607,47 @@ async fn a_client_that_stops_reading_is_bounded_then_dropped() {
     })
     .await;
 }
+
+mod websocket_rfc;
+
+#[tokio::test]
+async fn session_ids_over_128_bytes_and_long_headers_are_not_kept() {
+    let (addr, server, mut connections) = custom_server(Options::new("/t")).await;
+    let long_id = "a".repeat(129);
+    let r = post(addr, &format!("/t/0/{long_id}/xhr"), &[], b"").await;
+    assert_eq!(r.status, 404, "a 129-byte session id matches nothing");
+    let r = post(addr, &format!("/t/{long_id}/a/xhr"), &[], b"").await;
+    assert_eq!(r.status, 404, "a 129-byte server id matches nothing");
+    assert_eq!(server.live_sessions(), 0);
+
+    let id = "b".repeat(128);
+    let agent = "u".repeat(64 * 1024);
+    let referer = format!("http://x/{}", "r".repeat(1000));
+    let r = post(
+        addr,
+        &format!("/t/0/{id}/xhr"),
+        &[
+            ("User-Agent", agent.as_str()),
+            ("Referer", referer.as_str()),
+            ("Cookie", "secret=1"),
+        ],
+        b"",
+    )
+    .await;
+    assert_eq!((r.status, r.text().as_str()), (200, "o\n"));
+    let conn = tokio::time::timeout(WAIT, connections.accept())
+        .await
+        .expect("accepted")
+        .expect("connection");
+    let info = conn.info();
+    assert_eq!(info.session_id.as_deref(), Some(id.as_str()));
+    assert!(
+        info.headers.get("user-agent").is_none(),
+        "64 KiB value dropped"
+    );
+    assert!(info.headers.get("cookie").is_none());
+    assert_eq!(
+        info.headers.get("referer").and_then(|v| v.to_str().ok()),
+        Some(referer.as_str())
+    );
+}

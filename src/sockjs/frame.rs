@@ -5,6 +5,7 @@
 //! (lower-case hex), including ones JSON itself would leave alone (U+2028,
 //! U+FFF0…U+FFFF and friends) that some browsers mangle in transit.
 
+use std::collections::VecDeque;
 use std::fmt::Write as _;
 
 /// The frame sent once when a session opens.
@@ -66,6 +67,43 @@ pub(crate) fn messages<S: AsRef<str>>(messages: &[S]) -> String {
     }
     out.push(']');
     out
+}
+
+/// Bytes `s` takes as a JSON string literal (with quotes), as
+/// [`push_json_string`] writes it.
+pub(crate) fn json_len(s: &str) -> usize {
+    2 + s
+        .chars()
+        .map(|c| match c {
+            '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' => 2,
+            c if must_escape(c) => 6,
+            c => c.len_utf8(),
+        })
+        .sum::<usize>()
+}
+
+/// The longest frame a single message of `max_message` bytes can become:
+/// `a["…"]` with every byte escaped sixfold (`\u0001`).
+pub(crate) fn max_frame_len(max_message: usize) -> usize {
+    max_message.saturating_mul(6).saturating_add(5)
+}
+
+/// A message frame with as many of the oldest `queued` messages as fit in
+/// `limit` bytes (always at least one), removed from the queue. Keeps every
+/// frame within what one message of the largest size would need.
+pub(crate) fn messages_within(queued: &mut VecDeque<String>, limit: usize) -> String {
+    let mut len = 2;
+    let mut count = 0;
+    for message in queued.iter() {
+        let grown = len + usize::from(count > 0) + json_len(message) + 1;
+        if count > 0 && grown > limit {
+            break;
+        }
+        len = grown - 1;
+        count += 1;
+    }
+    let batch: Vec<String> = queued.drain(..count).collect();
+    messages(&batch)
 }
 
 /// A close frame `c[code,"reason"]`.
@@ -206,6 +244,21 @@ mod tests {
     }
 
     #[test]
+    fn batches_stay_within_the_frame_limit() {
+        let mut queued: VecDeque<String> = ["aa", "bb", "cc"].map(String::from).into();
+        // `a["aa","bb"]` is 12 bytes; the third would make it 17.
+        assert_eq!(messages_within(&mut queued, 12), r#"a["aa","bb"]"#);
+        assert_eq!(queued.len(), 1);
+        // One message always goes, even above the limit.
+        assert_eq!(messages_within(&mut queued, 1), r#"a["cc"]"#);
+        assert!(queued.is_empty());
+        let mut queued: VecDeque<String> = ["\u{1}"; 4].map(String::from).into();
+        let limit = max_frame_len(1);
+        assert_eq!(messages_within(&mut queued, limit), r#"a["\u0001"]"#);
+        assert_eq!(limit, r#"a["\u0001"]"#.len());
+    }
+
+    #[test]
     fn decodes_payloads() {
         assert_eq!(decode(br#"["a","b"]"#), Ok(vec!["a".into(), "b".into()]));
         assert_eq!(decode(b"[]"), Ok(vec![]));
@@ -242,6 +295,28 @@ mod properties {
         fn encoded_messages_decode_to_themselves(batch in prop::collection::vec(any::<String>(), 0..8)) {
             let frame = messages(&batch);
             prop_assert_eq!(decode(&frame.as_bytes()[1..]), Ok(batch));
+        }
+
+        #[test]
+        fn json_len_is_the_encoded_length(text in any::<String>()) {
+            prop_assert_eq!(json_len(&text), json_string(&text).len());
+            prop_assert!(json_string(&text).len() + 3 <= max_frame_len(text.len()));
+        }
+
+        #[test]
+        fn batched_frames_fit_and_keep_order(
+            batch in prop::collection::vec("[a-z\u{1}\u{2028}]{1,8}", 1..16),
+            limit in 0usize..64,
+        ) {
+            let mut queued: VecDeque<String> = batch.iter().cloned().collect();
+            let mut seen = Vec::new();
+            while !queued.is_empty() {
+                let frame = messages_within(&mut queued, limit);
+                let decoded = decode(&frame.as_bytes()[1..]).expect("own frames decode");
+                prop_assert!(frame.len() <= limit || decoded.len() == 1);
+                seen.extend(decoded);
+            }
+            prop_assert_eq!(seen, batch);
         }
 
         #[test]

@@ -25,23 +25,36 @@
 //! # let _ = server;
 //! # }
 //! ```
+//!
+//! Inside, each file has one job and the imports run one way: `mount` →
+//! `server` (dispatch) → `transport` (how frames travel) → `registry` (the
+//! shared state) → `session` (one session's state) → `frame`, `info`,
+//! `options`, `route`, `response`, `body`, `util`. A session reports back
+//! to the registry through the `session::Owner` trait, never by name.
+
+#![deny(unreachable_pub, missing_debug_implementations)]
 
 mod body;
 mod cors;
 pub(crate) mod frame;
+mod info;
+mod mount;
 mod options;
 mod pages;
+mod registry;
+mod response;
 mod route;
 mod server;
 mod session;
 mod transport;
+mod util;
 
 pub use body::Body;
+pub use info::ConnectionInfo;
+pub use mount::Mount;
 pub use options::{CookieFn, Jsessionid, LogFn, LogLevel, Options, OriginPolicy, Transports};
-pub use server::{Connections, Mount, SockJsServer};
-pub use session::{
-    CloseEvent, Connection, ConnectionHandle, ConnectionInfo, ReadyState, WriteError,
-};
+pub use server::{Connections, SockJsServer};
+pub use session::{CloseEvent, Connection, ConnectionHandle, ReadyState, WriteError};
 
 /// An empty response body, for fallback handlers of a [`Mount`].
 pub fn empty_body() -> Body {
