@@ -651,3 +651,66 @@ async fn session_ids_over_128_bytes_and_long_headers_are_not_kept() {
         Some(referer.as_str())
     );
 }
+
+#[tokio::test]
+async fn test_server_accept_loop_backs_off_at_emfile_and_recovers() {
+    use std::sync::{Arc, Mutex};
+    let listener = Arc::new(TcpListener::bind("127.0.0.1:0").await.expect("bind"));
+    let addr = listener.local_addr().expect("addr");
+    let calls: Arc<Mutex<Vec<tokio::time::Instant>>> = Arc::default();
+    let seen = calls.clone();
+    const FAILURES: usize = 8;
+    tokio::spawn(sockjs_test_server::serve_from(
+        move || {
+            let listener = listener.clone();
+            let n = {
+                let mut calls = seen.lock().expect("calls");
+                calls.push(tokio::time::Instant::now());
+                calls.len()
+            };
+            Box::pin(async move {
+                if n <= FAILURES {
+                    // EMFILE: too many open files.
+                    Err(std::io::Error::from_raw_os_error(24))
+                } else {
+                    listener.accept().await
+                }
+            })
+        },
+        None,
+        sockjs_test_server::HEADER_READ_TIMEOUT,
+    ));
+    // Recovers by itself: the next connection is served.
+    assert_eq!(get(addr, "/echo", &[]).await.status, 200);
+    let calls = calls.lock().expect("calls").clone();
+    assert!(calls.len() > FAILURES, "{} accept calls", calls.len());
+    for (i, pair) in calls[..=FAILURES].windows(2).enumerate() {
+        let waited = pair[1] - pair[0];
+        assert!(
+            waited >= Duration::from_millis(1 << i),
+            "retry {i} came after {waited:?}: the loop spins instead of backing off"
+        );
+    }
+}
+
+#[tokio::test]
+async fn test_server_drops_a_client_that_never_finishes_its_request_head() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        sockjs_test_server::serve_from(|| listener.accept(), None, Duration::from_millis(200)).await
+    });
+    let mut slow = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    slow.write_all(b"GET /echo HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .expect("partial head");
+    let mut rest = Vec::new();
+    let ended = tokio::time::timeout(WAIT, slow.read_to_end(&mut rest)).await;
+    assert!(
+        ended.is_ok(),
+        "the server kept a half-sent request head open"
+    );
+    assert!(!String::from_utf8_lossy(&rest).contains("Welcome"));
+    assert_eq!(get(addr, "/echo", &[]).await.status, 200);
+}

@@ -34,6 +34,7 @@
 
 #![deny(unreachable_pub, missing_debug_implementations)]
 
+mod backoff;
 mod body;
 mod cors;
 pub(crate) mod frame;
@@ -49,6 +50,7 @@ mod session;
 mod transport;
 mod util;
 
+pub use backoff::{AcceptBackoff, BackoffStep};
 pub use body::Body;
 pub use info::ConnectionInfo;
 pub use mount::Mount;
