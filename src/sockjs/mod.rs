@@ -58,6 +58,9 @@ pub use options::{CookieFn, Jsessionid, LogFn, LogLevel, Options, OriginPolicy, 
 pub use server::{Connections, SockJsServer};
 pub use session::{CloseEvent, Connection, ConnectionHandle, ReadyState, WriteError};
 
+#[cfg(feature = "fuzzing")]
+pub(crate) use transport::websocket::incoming::{decode_client_bytes, Incoming};
+
 /// An empty response body, for fallback handlers of a [`Mount`].
 pub fn empty_body() -> Body {
     body::empty()

@@ -194,3 +194,24 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn client_bytes_decode_to_messages_then_one_ending(
+            bytes in prop::collection::vec(any::<u8>(), 0..96)
+        ) {
+            let reads = decode_client_bytes(&bytes, 32);
+            let (last, before) = reads.split_last().expect("at least one read");
+            prop_assert!(before.iter().all(|r| matches!(r, Incoming::Text(_) | Incoming::Other)));
+            if let Incoming::Violation { code, .. } = last {
+                prop_assert!(matches!(*code, PROTOCOL_ERROR | INVALID_PAYLOAD | MESSAGE_TOO_BIG));
+            }
+            prop_assert!(!matches!(last, Incoming::Text(_) | Incoming::Other));
+        }
+    }
+}
