@@ -19,8 +19,8 @@
 
 use clap::Parser;
 use devserve::sockjs::{
-    full_body, AcceptBackoff, Body, Connection, ConnectionHandle, Connections, Jsessionid, Mount,
-    Options, SockJsServer,
+    full_body, AcceptBackoff, Body, Connection, Connections, Group, Jsessionid, Mount, Options,
+    SockJsServer,
 };
 use http::{header, Request, Response, StatusCode};
 use hyper::body::Incoming;
@@ -32,7 +32,7 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 
@@ -145,19 +145,16 @@ async fn amplify(mut conn: Connection) {
     }
 }
 
+/// Every message to every open connection of `/broadcast`, encoded once.
 fn broadcast(mut connections: Connections) {
-    let members: Arc<Mutex<Vec<ConnectionHandle>>> = Arc::default();
+    let everyone = Group::new();
     tokio::spawn(async move {
         while let Some(mut conn) = connections.accept().await {
-            let members = members.clone();
-            members
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(conn.handle());
+            everyone.join(&conn);
+            let everyone = everyone.clone();
             tokio::spawn(async move {
                 while let Some(message) = conn.recv().await {
-                    let mut list = members.lock().unwrap_or_else(|p| p.into_inner());
-                    list.retain(|m| m.write(&message).is_ok());
+                    everyone.send_all(&message);
                 }
             });
         }

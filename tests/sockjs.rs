@@ -714,3 +714,37 @@ async fn test_server_drops_a_client_that_never_finishes_its_request_head() {
     assert!(!String::from_utf8_lossy(&rest).contains("Welcome"));
     assert_eq!(get(addr, "/echo", &[]).await.status, 200);
 }
+
+#[tokio::test]
+async fn broadcast_group_reaches_websocket_and_xhr_members_once_each() {
+    let addr = test_server().await;
+    let url = format!("ws://{addr}/broadcast/000/{}/websocket", session_id());
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("ws");
+    assert_eq!(
+        ws.next().await.expect("frame").expect("ok"),
+        Message::text("o")
+    );
+    let xhr = format!("/broadcast/000/{}", session_id());
+    let mut stream = stream_raw(
+        addr,
+        &request("POST", addr, &format!("{xhr}/xhr_streaming"), &[], b""),
+    )
+    .await;
+    stream.chunk().await.expect("prelude");
+    assert_eq!(stream.chunk().await.as_deref(), Some("o\n"));
+    let text = format!("hello {}", session_id());
+    ws.send(Message::text(format!("[\"{text}\"]")))
+        .await
+        .expect("send");
+    let expected = format!("a[\"{text}\"]");
+    let got = loop {
+        match ws.next().await.expect("frame").expect("ok") {
+            Message::Text(t) if t.as_str() != "h" => break t.as_str().to_string(),
+            _ => continue,
+        }
+    };
+    assert_eq!(got, expected);
+    assert_eq!(stream.chunk().await, Some(format!("{expected}\n")));
+    ws.send(Message::text("[\"second\"]")).await.expect("send");
+    assert_eq!(stream.chunk().await.as_deref(), Some("a[\"second\"]\n"));
+}

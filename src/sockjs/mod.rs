@@ -26,10 +26,13 @@
 //! # }
 //! ```
 //!
+//! A [`Group`] sends one message to many connections, encoded once.
+//!
 //! Inside, each file has one job and the imports run one way: `mount` →
 //! `server` (dispatch) → `transport` (how frames travel) → `registry` (the
 //! shared state) → `session` (one session's state) → `frame`, `info`,
-//! `options`, `route`, `response`, `body`, `util`. A session reports back
+//! `options`, `route`, `response`, `body`, `util`; `group` sits beside
+//! `server`, above `session`. A session reports back
 //! to the registry through the `session::Owner` trait, never by name.
 
 #![deny(unreachable_pub, missing_debug_implementations)]
@@ -38,6 +41,7 @@ mod backoff;
 mod body;
 mod cors;
 pub(crate) mod frame;
+mod group;
 mod info;
 mod mount;
 mod options;
@@ -52,6 +56,7 @@ mod util;
 
 pub use backoff::{AcceptBackoff, BackoffStep};
 pub use body::Body;
+pub use group::{Group, Member};
 pub use info::ConnectionInfo;
 pub use mount::Mount;
 pub use options::{CookieFn, Jsessionid, LogFn, LogLevel, Options, OriginPolicy, Transports};

@@ -2,6 +2,7 @@
 //! [`ConnectionHandle`].
 
 use super::{CloseEvent, ReadyState, Session, WriteError};
+use crate::sockjs::frame::Encoded;
 use crate::sockjs::info::ConnectionInfo;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -14,6 +15,16 @@ pub struct ConnectionHandle {
 }
 
 impl ConnectionHandle {
+    /// Identifies the session while the handle lives (for sets of connections).
+    pub(crate) fn key(&self) -> usize {
+        Arc::as_ptr(&self.session) as usize
+    }
+
+    /// Queue a message encoded once for many connections.
+    pub(crate) fn write_encoded(&self, message: &Encoded) -> Result<(), WriteError> {
+        self.session.write_encoded(message)
+    }
+
     /// Queue `message` for the client. Fails with a clear error when the
     /// message is empty or larger than the configured maximum, the
     /// connection is closed, or the client stopped reading and the queue is
@@ -78,6 +89,11 @@ impl Connection {
     /// The next message from the client; `None` once the connection has closed.
     pub async fn recv(&mut self) -> Option<String> {
         self.inbox.recv().await
+    }
+
+    /// The connection's own handle.
+    pub(crate) fn handle_ref(&self) -> &ConnectionHandle {
+        &self.handle
     }
 
     /// A handle for writing from elsewhere.

@@ -13,7 +13,7 @@ mod connection;
 
 pub use connection::{Connection, ConnectionHandle};
 
-use super::frame;
+use super::frame::{self, Encoded, Queued};
 use super::info::ConnectionInfo;
 use super::options::Options;
 use super::util::lock;
@@ -21,6 +21,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{mpsc, Notify};
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 /// How far a connection is through its life, as in the browser API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -83,7 +84,7 @@ pub(crate) trait Owner: Send + Sync {
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Outgoing {
     /// `a[...]` with every queued message.
-    Messages(String),
+    Messages(Utf8Bytes),
     /// `c[code,"reason"]`; the receiver must end after it.
     Close(String),
 }
@@ -112,7 +113,7 @@ pub(crate) enum Detach {
 
 struct State {
     ready: ReadyState,
-    outbox: VecDeque<String>,
+    outbox: VecDeque<Queued>,
     close_frame: Option<String>,
     close_event: Option<CloseEvent>,
     receiver: Option<u64>,
@@ -325,10 +326,10 @@ impl Session {
     }
 
     /// Every queued message, raw (for raw WebSocket), or the close event.
-    pub(crate) fn next_raw(&self) -> Result<Vec<String>, CloseEvent> {
+    pub(crate) fn next_raw(&self) -> Result<Vec<Utf8Bytes>, CloseEvent> {
         let mut state = self.lock();
         if !state.outbox.is_empty() {
-            return Ok(state.outbox.drain(..).collect());
+            return Ok(state.outbox.drain(..).map(Queued::into_text).collect());
         }
         if state.ready == ReadyState::Closing {
             if let Some(event) = state.close_event.clone() {
@@ -358,13 +359,24 @@ impl Session {
     }
 
     pub(super) fn write(&self, message: &str) -> Result<(), WriteError> {
+        self.enqueue(message.len(), || Queued::Own(message.to_string()))
+    }
+
+    /// Queue a message encoded once for a group.
+    pub(super) fn write_encoded(&self, message: &Encoded) -> Result<(), WriteError> {
+        self.enqueue(message.len(), || Queued::Shared(message.clone()))
+    }
+
+    /// Queue the message `make` builds, `len` bytes long, when the session
+    /// is open, the message fits and the queue has room.
+    fn enqueue(&self, len: usize, make: impl FnOnce() -> Queued) -> Result<(), WriteError> {
         let options = self.owner.options();
-        if message.is_empty() {
+        if len == 0 {
             return Err(WriteError::Empty);
         }
-        if message.len() > options.max_outgoing_message_size {
+        if len > options.max_outgoing_message_size {
             return Err(WriteError::TooLarge {
-                len: message.len(),
+                len,
                 max: options.max_outgoing_message_size,
             });
         }
@@ -375,7 +387,7 @@ impl Session {
         if state.outbox.len() >= options.max_queued_messages {
             return Err(WriteError::QueueFull);
         }
-        state.outbox.push_back(message.to_string());
+        state.outbox.push_back(make());
         drop(state);
         self.wake.notify_one();
         Ok(())

@@ -158,7 +158,9 @@ async fn run_receiver(
     let heartbeat = shared.options.heartbeat_delay;
     loop {
         let (chunk, last) = match session.next_frame() {
-            Some(Outgoing::Messages(frame)) => (framing.encode(&frame), !framing.streaming()),
+            Some(Outgoing::Messages(frame)) => {
+                (framing.encode(frame.as_str()), !framing.streaming())
+            }
             Some(Outgoing::Close(frame)) => (framing.encode(&frame), true),
             None => {
                 tokio::select! {

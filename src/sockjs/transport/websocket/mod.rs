@@ -26,7 +26,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::{sleep_until, Instant};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
 
 /// Room in the write buffer beyond the largest frame, for control frames
@@ -141,10 +141,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Socket<S> {
     }
 
     /// Queue several messages, then flush them together.
-    async fn send_all(&mut self, messages: Vec<String>) -> bool {
+    async fn send_all(&mut self, messages: Vec<Utf8Bytes>) -> bool {
         let timeout = self.timeout;
         for message in messages {
-            let fed = tokio::time::timeout(timeout, self.ws.feed(Message::text(message))).await;
+            let fed = tokio::time::timeout(timeout, self.ws.feed(Message::Text(message))).await;
             if !matches!(fed, Ok(Ok(()))) {
                 return false;
             }
@@ -209,7 +209,7 @@ where
     loop {
         match session.next_frame() {
             Some(Outgoing::Messages(frame)) => {
-                if !socket.send(Message::text(frame)).await {
+                if !socket.send(Message::Text(frame)).await {
                     session.client_closed(1006, "Connection lost");
                     return;
                 }
