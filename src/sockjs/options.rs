@@ -136,11 +136,11 @@ pub struct Options {
     pub max_message_size: usize,
     /// Largest message the application may write, in bytes of UTF-8 text.
     /// A larger one is refused with [`crate::sockjs::WriteError::TooLarge`];
-    /// the connection stays open. The WebSocket transports size their
-    /// write limit from it (a message can grow up to sixfold with the
-    /// protocol's escaping), and queued messages are batched into frames
-    /// no larger than one message at this size. Default 4 MiB: whole build
-    /// logs fit.
+    /// the connection stays open. Queued messages are batched into frames
+    /// no larger than one message at this size would make (escaping can
+    /// grow it sixfold), and WebSocket sends large frames as 4 KiB
+    /// fragments, so memory per session stays small. Default 4 MiB: whole
+    /// build logs fit.
     pub max_outgoing_message_size: usize,
     /// Most sessions alive at once; further ones are refused with 503. Default 100,000.
     pub max_sessions: usize,

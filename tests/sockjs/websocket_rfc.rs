@@ -63,7 +63,8 @@ impl RawSocket {
         self.tcp.write_all(&frame).await.expect("send frame");
     }
 
-    /// The next frame from the server: opcode and payload; `None` at EOF.
+    /// The next frame from the server: its first byte (FIN, RSV, opcode)
+    /// and payload; `None` at EOF.
     async fn frame(&mut self) -> Option<(u8, Vec<u8>)> {
         tokio::time::timeout(WAIT, async {
             let mut head = [0u8; 2];
@@ -75,7 +76,7 @@ impl RawSocket {
             };
             let mut payload = vec![0; usize::try_from(len).ok()?];
             self.tcp.read_exact(&mut payload).await.ok()?;
-            Some((head[0] & 0x0f, payload))
+            Some((head[0], payload))
         })
         .await
         .expect("a frame or EOF in time")
@@ -83,8 +84,8 @@ impl RawSocket {
 
     /// The status code of the server's close frame, skipping data frames.
     async fn close_code(&mut self) -> Option<u16> {
-        while let Some((opcode, payload)) = self.frame().await {
-            if opcode == 0x8 {
+        while let Some((first, payload)) = self.frame().await {
+            if first & 0x0f == 0x8 {
                 return (payload.len() >= 2).then(|| u16::from_be_bytes([payload[0], payload[1]]));
             }
         }
@@ -135,6 +136,39 @@ async fn websocket_messages_over_64_kib_are_delivered() {
     // Still the same, working connection.
     ws.send(Message::text("[\"1\"]")).await.expect("send");
     assert_eq!(next_text(&mut ws).await, "a[\"xx\"]");
+}
+
+#[tokio::test]
+async fn websocket_large_messages_go_out_in_fragments_of_at_most_4_kib() {
+    let addr = test_server().await;
+    for path in [
+        format!("/amplify/000/{}/websocket", session_id()),
+        "/amplify/websocket".to_string(),
+    ] {
+        let mut ws = RawSocket::open(addr, &path).await;
+        let framed = path.contains("/000/");
+        if framed {
+            assert_eq!(ws.frame().await, Some((0x81, b"o".to_vec())));
+        }
+        let request: &[u8] = if framed { b"[\"16\"]" } else { b"16" };
+        ws.send(0x81, request).await;
+        let mut message = Vec::new();
+        let mut frames = 0;
+        loop {
+            let (first, payload) = ws.frame().await.expect("a fragment");
+            let opcode = if frames == 0 { 0x1 } else { 0x0 };
+            assert_eq!(first & 0x0f, opcode, "{path}: fragment {frames}");
+            assert!(payload.len() <= 4096, "{path}: {} bytes", payload.len());
+            message.extend_from_slice(&payload);
+            frames += 1;
+            if first & 0x80 != 0 {
+                break;
+            }
+        }
+        let expected = if framed { (1 << 16) + 5 } else { 1 << 16 };
+        assert_eq!(message.len(), expected, "{path}");
+        assert!(frames >= 16, "{path}: {frames} frames");
+    }
 }
 
 #[tokio::test]
@@ -209,7 +243,7 @@ async fn websocket_close_without_status_is_echoed_on_raw_tcp() {
         ws.send(0x88, b"").await;
         let frame = loop {
             match ws.frame().await {
-                Some((0x8, payload)) => break payload,
+                Some((first, payload)) if first & 0x0f == 0x8 => break payload,
                 Some(_) => continue,
                 None => panic!("{name}: EOF without a close echo"),
             }

@@ -6,7 +6,11 @@
 //! code; a protocol error is answered with a Close carrying 1009 (message
 //! too big), 1007 (invalid UTF-8) or 1002 (any other violation); the server
 //! closes with its own code and waits briefly for the client's echo.
+//!
+//! Messages larger than 4 KiB go out as fragments (see `fragment`), so the
+//! write buffer stays small whatever the application sends.
 
+mod fragment;
 mod handshake;
 pub(crate) mod incoming;
 
@@ -30,23 +34,22 @@ use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
 
 /// Room in the write buffer beyond the largest frame, for control frames
-/// (pong, close) queued while a large frame is still going out.
+/// (pong, close) queued while a frame is still going out.
 const CONTROL_SLACK: usize = 4096;
 
 /// The WebSocket settings for `options`.
 ///
 /// Nothing is preallocated for writing (`write_buffer_size` 0 writes each
 /// frame through), so an idle connection costs only its 4 KiB read buffer.
-/// The write limit is sized from the largest frame the server will ever
-/// build — one message of `max_outgoing_message_size` with every byte
-/// escaped — so no message the application was allowed to write can hit it.
+/// The write limit is sized to the largest frame the server sends: every
+/// message, up to `max_outgoing_message_size` and its escaping, is cut
+/// into fragments of at most 4 KiB, so none can hit the limit.
 fn config(options: &Options) -> WebSocketConfig {
     let incoming = options.max_message_size;
-    let outgoing = frame::max_frame_len(options.max_outgoing_message_size);
     WebSocketConfig::default()
         .read_buffer_size(4096)
         .write_buffer_size(0)
-        .max_write_buffer_size(outgoing.saturating_add(CONTROL_SLACK))
+        .max_write_buffer_size(fragment::MAX_FRAME + CONTROL_SLACK)
         .max_message_size(Some(incoming))
         .max_frame_size(Some(incoming))
 }
@@ -140,17 +143,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Socket<S> {
         )
     }
 
-    /// Queue several messages, then flush them together.
-    async fn send_all(&mut self, messages: Vec<Utf8Bytes>) -> bool {
+    /// Send text messages, each cut into fragments when large, then flush
+    /// them together. Each frame must be taken within the write timeout.
+    async fn send_texts(&mut self, messages: Vec<Utf8Bytes>) -> bool {
         let timeout = self.timeout;
         for message in messages {
-            let fed = tokio::time::timeout(timeout, self.ws.feed(Message::Text(message))).await;
-            if !matches!(fed, Ok(Ok(()))) {
-                return false;
+            for piece in fragment::fragments(message) {
+                let fed = tokio::time::timeout(timeout, self.ws.feed(piece)).await;
+                if !matches!(fed, Ok(Ok(()))) {
+                    return false;
+                }
             }
         }
         let flushed = tokio::time::timeout(timeout, self.ws.flush()).await;
         matches!(flushed, Ok(Ok(())))
+    }
+
+    /// Send one text message (fragmented when large).
+    async fn send_text(&mut self, message: Utf8Bytes) -> bool {
+        self.send_texts(vec![message]).await
     }
 
     async fn next(&mut self) -> Incoming {
@@ -209,7 +220,7 @@ where
     loop {
         match session.next_frame() {
             Some(Outgoing::Messages(frame)) => {
-                if !socket.send(Message::Text(frame)).await {
+                if !socket.send_text(frame).await {
                     session.client_closed(1006, "Connection lost");
                     return;
                 }
@@ -260,7 +271,7 @@ where
     loop {
         match session.next_raw() {
             Ok(messages) if !messages.is_empty() => {
-                if !socket.send_all(messages).await {
+                if !socket.send_texts(messages).await {
                     session.client_closed(1006, "Connection lost");
                     return;
                 }
