@@ -9,13 +9,17 @@
 //! iframe-based transports work offline. `GET /stats` reports the live
 //! session count (for load tools).
 //!
+//! The accept loop backs off (1 ms doubling to 1 s, logged once per
+//! episode) when accepting fails, e.g. out of file descriptors, and a
+//! client has 10 s to send its request head.
+//!
 //! ```text
 //! cargo run --example sockjs_test_server -- [--host 127.0.0.1] [--port 8081] [--client-script PATH]
 //! ```
 
 use clap::Parser;
 use devserve::sockjs::{
-    full_body, Body, Connection, ConnectionHandle, Connections, Jsessionid, Mount, Options,
+    full_body, AcceptBackoff, Body, Connection, Connections, Group, Jsessionid, Mount, Options,
     SockJsServer,
 };
 use http::{header, Request, Response, StatusCode};
@@ -24,11 +28,17 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::convert::Infallible;
+use std::future::Future;
+use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
+
+/// How long a client may take to send its request head (slowloris guard),
+/// as the dev server.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Command-line options of the test server.
 #[derive(Parser, Debug)]
@@ -135,19 +145,16 @@ async fn amplify(mut conn: Connection) {
     }
 }
 
+/// Every message to every open connection of `/broadcast`, encoded once.
 fn broadcast(mut connections: Connections) {
-    let members: Arc<Mutex<Vec<ConnectionHandle>>> = Arc::default();
+    let everyone = Group::new();
     tokio::spawn(async move {
         while let Some(mut conn) = connections.accept().await {
-            let members = members.clone();
-            members
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(conn.handle());
+            everyone.join(&conn);
+            let everyone = everyone.clone();
             tokio::spawn(async move {
                 while let Some(message) = conn.recv().await {
-                    let mut list = members.lock().unwrap_or_else(|p| p.into_inner());
-                    list.retain(|m| m.write(&message).is_ok());
+                    everyone.send_all(&message);
                 }
             });
         }
@@ -156,6 +163,20 @@ fn broadcast(mut connections: Connections) {
 
 /// Serve the test server on `listener` until the process ends.
 pub async fn serve(listener: TcpListener, client_script: Option<PathBuf>) {
+    serve_from(|| listener.accept(), client_script, HEADER_READ_TIMEOUT).await
+}
+
+/// Serve the connections `accept` yields. A failed accept (out of file
+/// descriptors, typically) is retried after a growing delay, logged once
+/// per episode, instead of spinning.
+pub async fn serve_from<A, Fut>(
+    mut accept: A,
+    client_script: Option<PathBuf>,
+    header_read_timeout: Duration,
+) where
+    A: FnMut() -> Fut,
+    Fut: Future<Output = io::Result<(TcpStream, SocketAddr)>>,
+{
     let script: Option<Arc<[u8]>> = client_script
         .and_then(|p| std::fs::read(p).ok())
         .map(Into::into);
@@ -166,10 +187,22 @@ pub async fn serve(listener: TcpListener, client_script: Option<PathBuf>) {
         let live: usize = counted.iter().map(SockJsServer::live_sessions).sum();
         async move { Ok::<_, Infallible>(fallback(&req, script.as_deref(), live)) }
     });
+    let mut backoff = AcceptBackoff::new();
     loop {
-        let Ok((tcp, addr)) = listener.accept().await else {
-            continue;
+        let (tcp, addr) = match accept().await {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                let step = backoff.failed();
+                if step.first {
+                    eprintln!("accept failed ({error}); retrying with growing delays");
+                }
+                tokio::time::sleep(step.delay).await;
+                continue;
+            }
         };
+        if let Some(failures) = backoff.succeeded() {
+            eprintln!("accepting connections again after {failures} failed attempts");
+        }
         let mount = mount.clone();
         tokio::spawn(async move {
             let service = service_fn(move |mut req: Request<Incoming>| {
@@ -179,6 +212,7 @@ pub async fn serve(listener: TcpListener, client_script: Option<PathBuf>) {
             });
             let _ = http1::Builder::new()
                 .timer(TokioTimer::new())
+                .header_read_timeout(header_read_timeout)
                 .serve_connection(TokioIo::new(tcp), service)
                 .with_upgrades()
                 .await;

@@ -71,3 +71,35 @@ pub fn gates(parts: &Parts) -> Option<String> {
     let _ = crate::guard::check_origin(parts, &authority, &policy);
     Some(authority.host)
 }
+
+/// What one read from a client's WebSocket byte stream meant to the SockJS server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebSocketRead {
+    /// A text message.
+    Text(String),
+    /// The client's Close with this code (1005: none given); the server echoes it.
+    Closed(u16),
+    /// A protocol error; the server closes with this code.
+    Violation(u16),
+    /// The connection ended without a closing handshake.
+    Lost,
+    /// Binary, ping or pong.
+    Other,
+}
+
+/// Decode `bytes` as the byte stream a client sent on a SockJS WebSocket
+/// (incoming messages capped at `max_message` bytes), read by read, until
+/// the connection would end.
+pub fn sockjs_websocket_reads(bytes: &[u8], max_message: usize) -> Vec<WebSocketRead> {
+    use crate::sockjs::Incoming;
+    crate::sockjs::decode_client_bytes(bytes, max_message)
+        .into_iter()
+        .map(|read| match read {
+            Incoming::Text(text) => WebSocketRead::Text(text),
+            Incoming::Closed { code, .. } => WebSocketRead::Closed(code),
+            Incoming::Violation { code, .. } => WebSocketRead::Violation(code),
+            Incoming::Lost => WebSocketRead::Lost,
+            Incoming::Other => WebSocketRead::Other,
+        })
+        .collect()
+}

@@ -607,3 +607,144 @@ async fn a_client_that_stops_reading_is_bounded_then_dropped() {
     })
     .await;
 }
+
+mod websocket_rfc;
+
+#[tokio::test]
+async fn session_ids_over_128_bytes_and_long_headers_are_not_kept() {
+    let (addr, server, mut connections) = custom_server(Options::new("/t")).await;
+    let long_id = "a".repeat(129);
+    let r = post(addr, &format!("/t/0/{long_id}/xhr"), &[], b"").await;
+    assert_eq!(r.status, 404, "a 129-byte session id matches nothing");
+    let r = post(addr, &format!("/t/{long_id}/a/xhr"), &[], b"").await;
+    assert_eq!(r.status, 404, "a 129-byte server id matches nothing");
+    assert_eq!(server.live_sessions(), 0);
+
+    let id = "b".repeat(128);
+    let agent = "u".repeat(64 * 1024);
+    let referer = format!("http://x/{}", "r".repeat(1000));
+    let r = post(
+        addr,
+        &format!("/t/0/{id}/xhr"),
+        &[
+            ("User-Agent", agent.as_str()),
+            ("Referer", referer.as_str()),
+            ("Cookie", "secret=1"),
+        ],
+        b"",
+    )
+    .await;
+    assert_eq!((r.status, r.text().as_str()), (200, "o\n"));
+    let conn = tokio::time::timeout(WAIT, connections.accept())
+        .await
+        .expect("accepted")
+        .expect("connection");
+    let info = conn.info();
+    assert_eq!(info.session_id.as_deref(), Some(id.as_str()));
+    assert!(
+        info.headers.get("user-agent").is_none(),
+        "64 KiB value dropped"
+    );
+    assert!(info.headers.get("cookie").is_none());
+    assert_eq!(
+        info.headers.get("referer").and_then(|v| v.to_str().ok()),
+        Some(referer.as_str())
+    );
+}
+
+#[tokio::test]
+async fn test_server_accept_loop_backs_off_at_emfile_and_recovers() {
+    use std::sync::{Arc, Mutex};
+    let listener = Arc::new(TcpListener::bind("127.0.0.1:0").await.expect("bind"));
+    let addr = listener.local_addr().expect("addr");
+    let calls: Arc<Mutex<Vec<tokio::time::Instant>>> = Arc::default();
+    let seen = calls.clone();
+    const FAILURES: usize = 8;
+    tokio::spawn(sockjs_test_server::serve_from(
+        move || {
+            let listener = listener.clone();
+            let n = {
+                let mut calls = seen.lock().expect("calls");
+                calls.push(tokio::time::Instant::now());
+                calls.len()
+            };
+            Box::pin(async move {
+                if n <= FAILURES {
+                    // EMFILE: too many open files.
+                    Err(std::io::Error::from_raw_os_error(24))
+                } else {
+                    listener.accept().await
+                }
+            })
+        },
+        None,
+        sockjs_test_server::HEADER_READ_TIMEOUT,
+    ));
+    // Recovers by itself: the next connection is served.
+    assert_eq!(get(addr, "/echo", &[]).await.status, 200);
+    let calls = calls.lock().expect("calls").clone();
+    assert!(calls.len() > FAILURES, "{} accept calls", calls.len());
+    for (i, pair) in calls[..=FAILURES].windows(2).enumerate() {
+        let waited = pair[1] - pair[0];
+        assert!(
+            waited >= Duration::from_millis(1 << i),
+            "retry {i} came after {waited:?}: the loop spins instead of backing off"
+        );
+    }
+}
+
+#[tokio::test]
+async fn test_server_drops_a_client_that_never_finishes_its_request_head() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        sockjs_test_server::serve_from(|| listener.accept(), None, Duration::from_millis(200)).await
+    });
+    let mut slow = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    slow.write_all(b"GET /echo HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .expect("partial head");
+    let mut rest = Vec::new();
+    let ended = tokio::time::timeout(WAIT, slow.read_to_end(&mut rest)).await;
+    assert!(
+        ended.is_ok(),
+        "the server kept a half-sent request head open"
+    );
+    assert!(!String::from_utf8_lossy(&rest).contains("Welcome"));
+    assert_eq!(get(addr, "/echo", &[]).await.status, 200);
+}
+
+#[tokio::test]
+async fn broadcast_group_reaches_websocket_and_xhr_members_once_each() {
+    let addr = test_server().await;
+    let url = format!("ws://{addr}/broadcast/000/{}/websocket", session_id());
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("ws");
+    assert_eq!(
+        ws.next().await.expect("frame").expect("ok"),
+        Message::text("o")
+    );
+    let xhr = format!("/broadcast/000/{}", session_id());
+    let mut stream = stream_raw(
+        addr,
+        &request("POST", addr, &format!("{xhr}/xhr_streaming"), &[], b""),
+    )
+    .await;
+    stream.chunk().await.expect("prelude");
+    assert_eq!(stream.chunk().await.as_deref(), Some("o\n"));
+    let text = format!("hello {}", session_id());
+    ws.send(Message::text(format!("[\"{text}\"]")))
+        .await
+        .expect("send");
+    let expected = format!("a[\"{text}\"]");
+    let got = loop {
+        match ws.next().await.expect("frame").expect("ok") {
+            Message::Text(t) if t.as_str() != "h" => break t.as_str().to_string(),
+            _ => continue,
+        }
+    };
+    assert_eq!(got, expected);
+    assert_eq!(stream.chunk().await, Some(format!("{expected}\n")));
+    ws.send(Message::text("[\"second\"]")).await.expect("send");
+    assert_eq!(stream.chunk().await.as_deref(), Some("a[\"second\"]\n"));
+}

@@ -8,7 +8,11 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use tokio::sync::mpsc;
 
-/// The response body type of every SockJS response.
+/// The one response body type: every SockJS response has it, and an
+/// application serving SockJS beside its own endpoints (a [`crate::sockjs::Mount`]
+/// fallback, a dev server) uses it for all its responses, so one hyper
+/// service answers both. Build in-memory ones with
+/// [`crate::sockjs::full_body`] and [`crate::sockjs::empty_body`].
 pub type Body = BoxBody<Bytes, io::Error>;
 
 /// A body holding `bytes` in full.

@@ -5,7 +5,9 @@
 //! (lower-case hex), including ones JSON itself would leave alone (U+2028,
 //! U+FFF0…U+FFFF and friends) that some browsers mangle in transit.
 
+use std::collections::VecDeque;
 use std::fmt::Write as _;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 /// The frame sent once when a session opens.
 pub(crate) const OPEN: &str = "o";
@@ -66,6 +68,122 @@ pub(crate) fn messages<S: AsRef<str>>(messages: &[S]) -> String {
     }
     out.push(']');
     out
+}
+
+/// Bytes `s` takes as a JSON string literal (with quotes), as
+/// [`push_json_string`] writes it.
+pub(crate) fn json_len(s: &str) -> usize {
+    2 + s
+        .chars()
+        .map(|c| match c {
+            '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' => 2,
+            c if must_escape(c) => 6,
+            c => c.len_utf8(),
+        })
+        .sum::<usize>()
+}
+
+/// The longest frame a single message of `max_message` bytes can become:
+/// `a["…"]` with every byte escaped sixfold (`\u0001`).
+pub(crate) fn max_frame_len(max_message: usize) -> usize {
+    max_message.saturating_mul(6).saturating_add(5)
+}
+
+/// A message encoded once for many sessions: its text (for raw
+/// WebSocket) and its `a["…"]` frame, both shared, never copied per session.
+#[derive(Debug, Clone)]
+pub(crate) struct Encoded {
+    text: Utf8Bytes,
+    frame: Utf8Bytes,
+}
+
+impl Encoded {
+    /// Encode `message` (escaping it once).
+    pub(crate) fn new(message: &str) -> Self {
+        Encoded {
+            text: Utf8Bytes::from(message),
+            frame: Utf8Bytes::from(messages(&[message])),
+        }
+    }
+
+    /// The message's length in bytes.
+    pub(crate) fn len(&self) -> usize {
+        self.text.len()
+    }
+
+    /// The message as a JSON string literal (a slice of the frame).
+    fn json(&self) -> &str {
+        let frame = self.frame.as_str();
+        &frame[2..frame.len() - 1]
+    }
+}
+
+/// A message waiting in a session's queue.
+#[derive(Debug, Clone)]
+pub(crate) enum Queued {
+    /// Written to this session alone; escaped when it is sent.
+    Own(String),
+    /// Encoded once for a whole group.
+    Shared(Encoded),
+}
+
+impl Queued {
+    /// Bytes the message takes as a JSON string literal.
+    fn json_len(&self) -> usize {
+        match self {
+            Queued::Own(text) => json_len(text),
+            Queued::Shared(encoded) => encoded.json().len(),
+        }
+    }
+
+    fn push_json(&self, out: &mut String) {
+        match self {
+            Queued::Own(text) => push_json_string(out, text),
+            Queued::Shared(encoded) => out.push_str(encoded.json()),
+        }
+    }
+
+    /// The message itself, for raw WebSocket.
+    pub(crate) fn into_text(self) -> Utf8Bytes {
+        match self {
+            Queued::Own(text) => Utf8Bytes::from(text),
+            Queued::Shared(encoded) => encoded.text,
+        }
+    }
+}
+
+/// A message frame with as many of the oldest `queued` messages as fit in
+/// `limit` bytes (always at least one), removed from the queue. Keeps every
+/// frame within what one message of the largest size would need. A shared
+/// message going out alone is sent as its ready-made frame.
+pub(crate) fn messages_within(queued: &mut VecDeque<Queued>, limit: usize) -> Utf8Bytes {
+    let mut len = 2;
+    let mut count = 0;
+    for message in queued.iter() {
+        let grown = len + usize::from(count > 0) + message.json_len() + 1;
+        if count > 0 && grown > limit {
+            break;
+        }
+        len = grown - 1;
+        count += 1;
+    }
+    if count == 1 {
+        if let Some(Queued::Shared(encoded)) = queued.front() {
+            let frame = encoded.frame.clone();
+            queued.pop_front();
+            return frame;
+        }
+    }
+    let mut out = String::with_capacity(len + 1);
+    out.push_str("a[");
+    for (i, message) in queued.drain(..count).enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        message.push_json(&mut out);
+    }
+    out.push(']');
+    Utf8Bytes::from(out)
 }
 
 /// A close frame `c[code,"reason"]`.
@@ -206,6 +324,39 @@ mod tests {
     }
 
     #[test]
+    fn batches_stay_within_the_frame_limit() {
+        let own = |s: &str| Queued::Own(s.to_string());
+        let mut queued: VecDeque<Queued> = ["aa", "bb", "cc"].map(own).into();
+        // `a["aa","bb"]` is 12 bytes; the third would make it 17.
+        assert_eq!(messages_within(&mut queued, 12), r#"a["aa","bb"]"#);
+        assert_eq!(queued.len(), 1);
+        // One message always goes, even above the limit.
+        assert_eq!(messages_within(&mut queued, 1), r#"a["cc"]"#);
+        assert!(queued.is_empty());
+        let mut queued: VecDeque<Queued> = ["\u{1}"; 4].map(own).into();
+        let limit = max_frame_len(1);
+        assert_eq!(messages_within(&mut queued, limit), r#"a["\u0001"]"#);
+        assert_eq!(limit, r#"a["\u0001"]"#.len());
+    }
+
+    #[test]
+    fn shared_messages_are_encoded_once_and_batch_with_own_ones() {
+        let shared = Encoded::new("x\"y");
+        let mut queued: VecDeque<Queued> = [Queued::Shared(shared.clone())].into();
+        let alone = messages_within(&mut queued, 1000);
+        assert_eq!(alone, r#"a["x\"y"]"#);
+        assert_eq!(
+            alone.as_ptr(),
+            shared.frame.as_ptr(),
+            "the shared frame, not a copy"
+        );
+        let mut queued: VecDeque<Queued> =
+            [Queued::Own("a".into()), Queued::Shared(shared.clone())].into();
+        assert_eq!(messages_within(&mut queued, 1000), r#"a["a","x\"y"]"#);
+        assert_eq!(Queued::Shared(shared).into_text(), "x\"y");
+    }
+
+    #[test]
     fn decodes_payloads() {
         assert_eq!(decode(br#"["a","b"]"#), Ok(vec!["a".into(), "b".into()]));
         assert_eq!(decode(b"[]"), Ok(vec![]));
@@ -242,6 +393,32 @@ mod properties {
         fn encoded_messages_decode_to_themselves(batch in prop::collection::vec(any::<String>(), 0..8)) {
             let frame = messages(&batch);
             prop_assert_eq!(decode(&frame.as_bytes()[1..]), Ok(batch));
+        }
+
+        #[test]
+        fn json_len_is_the_encoded_length(text in any::<String>()) {
+            prop_assert_eq!(json_len(&text), json_string(&text).len());
+            prop_assert!(json_string(&text).len() + 3 <= max_frame_len(text.len()));
+        }
+
+        #[test]
+        fn batched_frames_fit_and_keep_order(
+            batch in prop::collection::vec("[a-z\u{1}\u{2028}]{1,8}", 1..16),
+            limit in 0usize..64,
+        ) {
+            let mut queued: VecDeque<Queued> = batch
+                .iter()
+                .enumerate()
+                .map(|(i, m)| if i % 2 == 0 { Queued::Own(m.clone()) } else { Queued::Shared(Encoded::new(m)) })
+                .collect();
+            let mut seen = Vec::new();
+            while !queued.is_empty() {
+                let frame = messages_within(&mut queued, limit);
+                let decoded = decode(&frame.as_bytes()[1..]).expect("own frames decode");
+                prop_assert!(frame.len() <= limit || decoded.len() == 1);
+                seen.extend(decoded);
+            }
+            prop_assert_eq!(seen, batch);
         }
 
         #[test]

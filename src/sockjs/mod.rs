@@ -25,23 +25,46 @@
 //! # let _ = server;
 //! # }
 //! ```
+//!
+//! A [`Group`] sends one message to many connections, encoded once.
+//!
+//! Inside, each file has one job and the imports run one way: `mount` →
+//! `server` (dispatch) → `transport` (how frames travel) → `registry` (the
+//! shared state) → `session` (one session's state) → `frame`, `info`,
+//! `options`, `route`, `response`, `body`, `util`; `group` sits beside
+//! `server`, above `session`. A session reports back
+//! to the registry through the `session::Owner` trait, never by name.
 
+#![deny(unreachable_pub, missing_debug_implementations)]
+
+mod backoff;
 mod body;
 mod cors;
 pub(crate) mod frame;
+mod group;
+mod info;
+mod mount;
 mod options;
 mod pages;
+mod registry;
+mod response;
 mod route;
 mod server;
 mod session;
 mod transport;
+mod util;
 
+pub use backoff::{AcceptBackoff, BackoffStep};
 pub use body::Body;
+pub use group::{Group, Member};
+pub use info::ConnectionInfo;
+pub use mount::Mount;
 pub use options::{CookieFn, Jsessionid, LogFn, LogLevel, Options, OriginPolicy, Transports};
-pub use server::{Connections, Mount, SockJsServer};
-pub use session::{
-    CloseEvent, Connection, ConnectionHandle, ConnectionInfo, ReadyState, WriteError,
-};
+pub use server::{Connections, SockJsServer};
+pub use session::{CloseEvent, Connection, ConnectionHandle, ReadyState, WriteError};
+
+#[cfg(feature = "fuzzing")]
+pub(crate) use transport::websocket::incoming::{decode_client_bytes, Incoming};
 
 /// An empty response body, for fallback handlers of a [`Mount`].
 pub fn empty_body() -> Body {

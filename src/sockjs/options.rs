@@ -134,6 +134,14 @@ pub struct Options {
     pub origins: OriginPolicy,
     /// Largest accepted client payload (HTTP body or WebSocket message), in bytes. Default 64 KiB.
     pub max_message_size: usize,
+    /// Largest message the application may write, in bytes of UTF-8 text.
+    /// A larger one is refused with [`crate::sockjs::WriteError::TooLarge`];
+    /// the connection stays open. Queued messages are batched into frames
+    /// no larger than one message at this size would make (escaping can
+    /// grow it sixfold), and WebSocket sends large frames as 4 KiB
+    /// fragments, so memory per session stays small. Default 4 MiB: whole
+    /// build logs fit.
+    pub max_outgoing_message_size: usize,
     /// Most sessions alive at once; further ones are refused with 503. Default 100,000.
     pub max_sessions: usize,
     /// Most messages a session holds for a client that is not reading;
@@ -159,6 +167,7 @@ impl fmt::Debug for Options {
             .field("disable_cors", &self.disable_cors)
             .field("origins", &self.origins)
             .field("max_message_size", &self.max_message_size)
+            .field("max_outgoing_message_size", &self.max_outgoing_message_size)
             .field("max_sessions", &self.max_sessions)
             .field("max_queued_messages", &self.max_queued_messages)
             .field("write_timeout", &self.write_timeout)
@@ -188,6 +197,7 @@ impl Options {
             disable_cors: false,
             origins: OriginPolicy::Any,
             max_message_size: 64 * 1024,
+            max_outgoing_message_size: 4 * 1024 * 1024,
             max_sessions: 100_000,
             max_queued_messages: 1024,
             write_timeout: Duration::from_secs(30),
@@ -252,6 +262,12 @@ impl Options {
     /// Set [`Options::max_message_size`].
     pub fn max_message_size(mut self, bytes: usize) -> Self {
         self.max_message_size = bytes;
+        self
+    }
+
+    /// Set [`Options::max_outgoing_message_size`].
+    pub fn max_outgoing_message_size(mut self, bytes: usize) -> Self {
+        self.max_outgoing_message_size = bytes;
         self
     }
 

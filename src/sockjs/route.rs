@@ -1,4 +1,13 @@
-//! Mapping a request path under a server's prefix to an endpoint.
+//! Mapping a request path under a server's prefix to an endpoint, and the
+//! methods and transport switches each endpoint answers to.
+
+use super::options::Transports;
+use http::Method;
+
+/// Longest server or session id in a URL, in bytes. The protocol allows
+/// any `[^/.]+`; a longer id is a path like any other that matches nothing
+/// (404), so no session is ever keyed by a huge id.
+pub(crate) const MAX_ID_LEN: usize = 128;
 
 /// A session transport endpoint: `/<server>/<session>/<kind>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +48,40 @@ impl TransportKind {
                 "OPTIONS, POST"
             }
             TransportKind::JsonpSend => "POST",
+        }
+    }
+
+    /// Whether `OPTIONS` gets a CORS preflight answer here.
+    pub(crate) fn preflight(self) -> bool {
+        self.allow().starts_with("OPTIONS")
+    }
+
+    /// The method the endpoint does its work on.
+    pub(crate) fn method(self) -> Method {
+        match self {
+            TransportKind::Websocket
+            | TransportKind::EventSource
+            | TransportKind::HtmlFile
+            | TransportKind::Jsonp => Method::GET,
+            TransportKind::Xhr
+            | TransportKind::XhrSend
+            | TransportKind::XhrStreaming
+            | TransportKind::JsonpSend => Method::POST,
+        }
+    }
+
+    /// Whether the transports on offer include this endpoint. `xhr` and
+    /// `xhr_send` serve every transport that sends through XHR.
+    pub(crate) fn enabled(self, t: Transports) -> bool {
+        match self {
+            TransportKind::Websocket => t.websocket,
+            TransportKind::Xhr | TransportKind::XhrSend => {
+                t.xhr_polling || t.xhr_streaming || t.eventsource || t.htmlfile
+            }
+            TransportKind::XhrStreaming => t.xhr_streaming,
+            TransportKind::EventSource => t.eventsource,
+            TransportKind::HtmlFile => t.htmlfile,
+            TransportKind::Jsonp | TransportKind::JsonpSend => t.jsonp,
         }
     }
 }
@@ -87,7 +130,7 @@ pub(crate) fn route(rest: &str) -> Route<'_> {
     else {
         return Route::NotFound;
     };
-    let valid_id = |id: &str| !id.is_empty() && !id.contains('.');
+    let valid_id = |id: &str| (1..=MAX_ID_LEN).contains(&id.len()) && !id.contains('.');
     match TransportKind::parse(kind) {
         Some(kind) if valid_id(server) && valid_id(session) => Route::Session { session, kind },
         _ => Route::NotFound,
@@ -164,5 +207,34 @@ mod tests {
         ] {
             assert_eq!(route(bad), Route::NotFound, "{bad}");
         }
+    }
+
+    #[test]
+    fn session_ids_longer_than_128_bytes_are_not_found() {
+        let fits = "a".repeat(MAX_ID_LEN);
+        let long = "a".repeat(MAX_ID_LEN + 1);
+        assert_eq!(
+            route(&format!("/{fits}/{fits}/xhr")),
+            Route::Session {
+                session: &fits,
+                kind: TransportKind::Xhr
+            }
+        );
+        assert_eq!(route(&format!("/0/{long}/xhr")), Route::NotFound);
+        assert_eq!(route(&format!("/{long}/a/websocket")), Route::NotFound);
+    }
+
+    #[test]
+    fn method_table() {
+        assert_eq!(TransportKind::Websocket.method(), Method::GET);
+        assert_eq!(TransportKind::XhrSend.method(), Method::POST);
+        assert!(TransportKind::Xhr.preflight());
+        assert!(!TransportKind::JsonpSend.preflight());
+        let no_ws = Transports {
+            websocket: false,
+            ..Transports::default()
+        };
+        assert!(!TransportKind::Websocket.enabled(no_ws));
+        assert!(TransportKind::Xhr.enabled(no_ws));
     }
 }

@@ -1,105 +1,21 @@
-//! One SockJS server: its sessions, the connections it hands out, and the
-//! request dispatch under its prefix.
+//! The dispatcher of one SockJS server: the request under its prefix goes
+//! to the endpoint its path and method name.
 
-use super::body::{self, Body};
+use super::body::Body;
 use super::options::{LogLevel, Options};
 use super::pages;
+use super::registry::Registry;
+use super::response::{method_not_allowed, not_found, plain};
 use super::route::{route, Route, TransportKind};
-use super::session::{safe_headers, Connection, ConnectionInfo, Session};
+use super::session::Connection;
 use super::transport;
 use bytes::Bytes;
-use http::{header, HeaderValue, Method, Request, Response, StatusCode};
-use std::collections::HashMap;
+use http::{header, Method, Request, Response, StatusCode};
 use std::error::Error as StdError;
-use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use tokio::sync::mpsc;
-
-/// State shared by a server's handlers and sessions.
-pub(crate) struct Shared {
-    pub(crate) options: Options,
-    sessions: Mutex<HashMap<String, Arc<Session>>>,
-    pub(crate) live: AtomicUsize,
-    shutting_down: AtomicBool,
-    accept_tx: mpsc::UnboundedSender<Connection>,
-}
-
-impl Shared {
-    /// Hand a newly opened connection to the application.
-    pub(crate) fn accept(&self, connection: Connection) {
-        if let Err(unwanted) = self.accept_tx.send(connection) {
-            self.log(
-                LogLevel::Debug,
-                "connection opened while nobody accepts connections; closing it",
-            );
-            unwanted
-                .0
-                .close(1011, "Server is not accepting connections");
-        }
-    }
-
-    /// Remove session `id` from the registry, if it is still `session`.
-    pub(crate) fn forget(&self, id: &str, session: &Session) {
-        let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-        if sessions
-            .get(id)
-            .is_some_and(|s| std::ptr::eq(Arc::as_ptr(s), session))
-        {
-            sessions.remove(id);
-        }
-    }
-
-    /// The registered session `id`.
-    pub(crate) fn session(&self, id: &str) -> Option<Arc<Session>> {
-        self.sessions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(id)
-            .cloned()
-    }
-
-    /// Whether another session may be opened; the refusal to send when not.
-    pub(crate) fn admit(&self) -> Result<(), Refusal> {
-        if self.shutting_down.load(Ordering::SeqCst) {
-            return Err(Refusal::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Server is shutting down.",
-            ));
-        }
-        if self.live.load(Ordering::SeqCst) >= self.options.max_sessions {
-            return Err(Refusal::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Too many sessions.",
-            ));
-        }
-        Ok(())
-    }
-
-    /// The registered session `id`, created when there is none. A new
-    /// session comes with the receiver of its application inbox.
-    pub(crate) fn session_or_create(
-        self: &Arc<Self>,
-        id: &str,
-        info: impl FnOnce() -> ConnectionInfo,
-    ) -> Result<(Arc<Session>, Option<mpsc::Receiver<String>>), Refusal> {
-        let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(session) = sessions.get(id) {
-            return Ok((session.clone(), None));
-        }
-        self.admit()?;
-        let (session, inbox) = Session::new(self.clone(), info(), true);
-        sessions.insert(id.to_string(), session.clone());
-        Ok((session, Some(inbox)))
-    }
-
-    /// Emit a log line through the configured logger.
-    pub(crate) fn log(&self, level: LogLevel, message: &str) {
-        (self.options.log)(level, message)
-    }
-}
 
 /// Connections a [`SockJsServer`] opens, in order. Dropping this makes the
 /// server close new connections at once.
@@ -145,7 +61,7 @@ impl futures_util::Stream for Connections {
 /// ```
 #[derive(Clone)]
 pub struct SockJsServer {
-    shared: Arc<Shared>,
+    shared: Arc<Registry>,
 }
 
 impl std::fmt::Debug for SockJsServer {
@@ -161,13 +77,7 @@ impl SockJsServer {
     /// A server with `options`, and the stream of connections it will open.
     pub fn new(options: Options) -> (SockJsServer, Connections) {
         let (accept_tx, rx) = mpsc::unbounded_channel();
-        let shared = Arc::new(Shared {
-            options,
-            sessions: Mutex::new(HashMap::new()),
-            live: AtomicUsize::new(0),
-            shutting_down: AtomicBool::new(false),
-            accept_tx,
-        });
+        let shared = Arc::new(Registry::new(options, accept_tx));
         (SockJsServer { shared }, Connections { rx })
     }
 
@@ -183,13 +93,13 @@ impl SockJsServer {
 
     /// Sessions currently alive (open, or closed but not yet forgotten).
     pub fn live_sessions(&self) -> usize {
-        self.shared.live.load(Ordering::SeqCst)
+        self.shared.live()
     }
 
     /// Stop opening sessions: from now on new ones are refused with 503.
     /// Existing sessions carry on until the application closes them.
     pub fn shut_down(&self) {
-        self.shared.shutting_down.store(true, Ordering::SeqCst);
+        self.shared.shut_down();
     }
 
     /// Whether `path` is this server's to answer.
@@ -207,7 +117,7 @@ impl SockJsServer {
     /// WebSocket upgrades need the connection to be served with upgrades
     /// enabled (`hyper::server::conn::http1::Builder::serve_connection(..).with_upgrades()`).
     /// Put the peer's `SocketAddr` into the request extensions to expose it
-    /// as [`ConnectionInfo::remote_addr`].
+    /// as [`ConnectionInfo::remote_addr`](super::ConnectionInfo::remote_addr).
     pub async fn handle<B>(&self, req: Request<B>) -> Response<Body>
     where
         B: http_body::Body<Data = Bytes> + Send + 'static,
@@ -251,7 +161,7 @@ impl SockJsServer {
                 Method::GET => transport::websocket::upgrade(shared.clone(), req, None),
                 _ => method_not_allowed("GET"),
             },
-            Route::Session { session, kind } if kind_enabled(kind, transports) => {
+            Route::Session { session, kind } if kind.enabled(transports) => {
                 let session = session.to_string();
                 self.handle_session(req, session, kind).await
             }
@@ -271,17 +181,10 @@ impl SockJsServer {
     {
         let shared = &self.shared;
         let method = req.method().clone();
-        if method == Method::OPTIONS && kind.allow().starts_with("OPTIONS") {
+        if method == Method::OPTIONS && kind.preflight() {
             return pages::preflight(&req.into_parts().0, &shared.options, "OPTIONS, POST");
         }
-        let expected = match kind {
-            TransportKind::Websocket
-            | TransportKind::EventSource
-            | TransportKind::HtmlFile
-            | TransportKind::Jsonp => Method::GET,
-            _ => Method::POST,
-        };
-        if method != expected {
+        if method != kind.method() {
             return method_not_allowed(kind.allow());
         }
         match kind {
@@ -301,152 +204,6 @@ impl SockJsServer {
             }
             TransportKind::Jsonp => transport::jsonp::receive(shared, req.into_parts().0, &session),
             TransportKind::JsonpSend => transport::jsonp::send(shared, req, &session).await,
-        }
-    }
-}
-
-fn kind_enabled(kind: TransportKind, t: super::options::Transports) -> bool {
-    match kind {
-        TransportKind::Websocket => t.websocket,
-        TransportKind::Xhr | TransportKind::XhrSend => {
-            t.xhr_polling || t.xhr_streaming || t.eventsource || t.htmlfile
-        }
-        TransportKind::XhrStreaming => t.xhr_streaming,
-        TransportKind::EventSource => t.eventsource,
-        TransportKind::HtmlFile => t.htmlfile,
-        TransportKind::Jsonp | TransportKind::JsonpSend => t.jsonp,
-    }
-}
-
-/// Details of the request that creates a session.
-pub(crate) fn connection_info(
-    parts: &http::request::Parts,
-    prefix: &str,
-    session_id: Option<&str>,
-    protocol: &'static str,
-) -> ConnectionInfo {
-    connection_info_of(
-        &parts.uri,
-        &parts.headers,
-        &parts.extensions,
-        prefix,
-        session_id,
-        protocol,
-    )
-}
-
-/// [`connection_info`] from the pieces of a request.
-pub(crate) fn connection_info_of(
-    uri: &http::Uri,
-    headers: &http::HeaderMap,
-    extensions: &http::Extensions,
-    prefix: &str,
-    session_id: Option<&str>,
-    protocol: &'static str,
-) -> ConnectionInfo {
-    ConnectionInfo {
-        session_id: session_id.map(str::to_string),
-        remote_addr: extensions.get::<SocketAddr>().copied(),
-        headers: safe_headers(headers),
-        url: uri
-            .path_and_query()
-            .map_or_else(|| uri.path().to_string(), |pq| pq.as_str().to_string()),
-        pathname: uri.path().to_string(),
-        prefix: prefix.to_string(),
-        protocol,
-    }
-}
-
-/// `text/plain` response with `status`.
-pub(crate) fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
-    let mut response = Response::new(body::full(text));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=UTF-8"),
-    );
-    response
-}
-
-/// A refused request: its status and the protocol's text for it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Refusal {
-    pub(crate) status: StatusCode,
-    pub(crate) message: &'static str,
-}
-
-impl Refusal {
-    /// A refusal with `status` and `message`.
-    pub(crate) const fn new(status: StatusCode, message: &'static str) -> Self {
-        Refusal { status, message }
-    }
-
-    /// The `text/plain` response.
-    pub(crate) fn into_response(self) -> Response<Body> {
-        plain(self.status, self.message)
-    }
-}
-
-/// 404 for paths nothing answers.
-pub(crate) fn not_found() -> Response<Body> {
-    plain(StatusCode::NOT_FOUND, "Not found.\n")
-}
-
-/// 405 with `Allow`, no body and no content type.
-pub(crate) fn method_not_allowed(allow: &'static str) -> Response<Body> {
-    let mut response = Response::new(body::empty());
-    *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-    response
-        .headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static(allow));
-    response
-}
-
-/// Several SockJS servers (different prefixes) in front of an application's
-/// own handler: requests under a prefix go to its server, everything else
-/// to `fallback`.
-///
-/// ```no_run
-/// use devserve::sockjs::{Body, Mount, Options, SockJsServer};
-/// use http::{Request, Response};
-/// # async fn run() {
-/// let (echo, _connections) = SockJsServer::new(Options::new("/echo"));
-/// let mount = Mount::new(vec![echo], |_req: Request<hyper::body::Incoming>| async {
-///     Response::builder().status(404).body(devserve::sockjs::empty_body())
-/// });
-/// // `mount.serve(req).await` answers each request.
-/// # let _ = mount;
-/// # }
-/// ```
-#[derive(Clone, Debug)]
-pub struct Mount<F> {
-    servers: Vec<SockJsServer>,
-    fallback: F,
-}
-
-impl<F> Mount<F> {
-    /// Mount `servers` in front of `fallback`.
-    pub fn new(servers: Vec<SockJsServer>, fallback: F) -> Self {
-        Mount { servers, fallback }
-    }
-
-    /// The mounted servers.
-    pub fn servers(&self) -> &[SockJsServer] {
-        &self.servers
-    }
-
-    /// Answer one request.
-    pub async fn serve<B, Fut, E>(&self, req: Request<B>) -> Result<Response<Body>, E>
-    where
-        F: Fn(Request<B>) -> Fut,
-        Fut: std::future::Future<Output = Result<Response<Body>, E>>,
-        B: http_body::Body<Data = Bytes> + Send + 'static,
-        B::Error: Into<Box<dyn StdError + Send + Sync>>,
-    {
-        let path = req.uri().path();
-        match self.servers.iter().find(|s| s.matches(path)) {
-            Some(server) => Ok(server.handle(req).await),
-            None => (self.fallback)(req).await,
         }
     }
 }

@@ -2,13 +2,13 @@
 
 use super::{receive as open_receiver, Framing};
 use crate::sockjs::body::Body;
-use crate::sockjs::server::Shared;
+use crate::sockjs::registry::Registry;
 use http::request::Parts;
 use http::Response;
 use std::sync::Arc;
 
 /// `GET …/eventsource`.
-pub(crate) fn receive(shared: &Arc<Shared>, parts: Parts, id: &str) -> Response<Body> {
+pub(crate) fn receive(shared: &Arc<Registry>, parts: Parts, id: &str) -> Response<Body> {
     open_receiver(
         shared,
         &parts,

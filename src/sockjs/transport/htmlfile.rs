@@ -3,7 +3,7 @@
 
 use super::{callback, receive as open_receiver, Framing};
 use crate::sockjs::body::Body;
-use crate::sockjs::server::Shared;
+use crate::sockjs::registry::Registry;
 use http::request::Parts;
 use http::Response;
 use std::sync::Arc;
@@ -21,7 +21,7 @@ pub(crate) fn prelude(callback: &str) -> String {
 }
 
 /// `GET …/htmlfile?c=callback`.
-pub(crate) fn receive(shared: &Arc<Shared>, parts: Parts, id: &str) -> Response<Body> {
+pub(crate) fn receive(shared: &Arc<Registry>, parts: Parts, id: &str) -> Response<Body> {
     match callback(&parts) {
         Ok(callback) => open_receiver(
             shared,

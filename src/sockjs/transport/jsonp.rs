@@ -1,11 +1,10 @@
 //! JSONP polling (`jsonp?c=callback`) and its sending side (`jsonp_send`).
 
-use super::{
-    callback, deliver, payload_error, read_body, receive as open_receiver, send_headers, Framing,
-};
+use super::{callback, payload_error, read_body, receive as open_receiver, send_headers, Framing};
 use crate::sockjs::body::{self, Body};
 use crate::sockjs::frame;
-use crate::sockjs::server::{plain, Shared};
+use crate::sockjs::registry::Registry;
+use crate::sockjs::response::plain;
 use bytes::Bytes;
 use http::request::Parts;
 use http::{header, Request, Response, StatusCode};
@@ -13,7 +12,7 @@ use std::error::Error as StdError;
 use std::sync::Arc;
 
 /// `GET …/jsonp?c=callback`: one frame per response, as a script.
-pub(crate) fn receive(shared: &Arc<Shared>, parts: Parts, id: &str) -> Response<Body> {
+pub(crate) fn receive(shared: &Arc<Registry>, parts: Parts, id: &str) -> Response<Body> {
     match callback(&parts) {
         Ok(callback) => open_receiver(
             shared,
@@ -27,7 +26,7 @@ pub(crate) fn receive(shared: &Arc<Shared>, parts: Parts, id: &str) -> Response<
 }
 
 /// `POST …/jsonp_send`: a form with field `d`, or the raw payload.
-pub(crate) async fn send<B>(shared: &Arc<Shared>, req: Request<B>, id: &str) -> Response<Body>
+pub(crate) async fn send<B>(shared: &Arc<Registry>, req: Request<B>, id: &str) -> Response<Body>
 where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<Box<dyn StdError + Send + Sync>>,
@@ -49,7 +48,7 @@ where
         Ok(messages) => messages,
         Err(error) => return super::decode_error(error),
     };
-    deliver(&session, messages).await;
+    session.deliver(messages).await;
     let mut response = Response::new(body::full("ok"));
     send_headers(&mut response, &parts, shared);
     response

@@ -12,7 +12,9 @@ pub(crate) mod xhr;
 use super::body::{self, Body};
 use super::cors;
 use super::frame;
-use super::server::{connection_info, plain, Refusal, Shared};
+use super::info::ConnectionInfo;
+use super::registry::Registry;
+use super::response::{plain, Refusal};
 use super::session::{Attach, Detach, Outgoing, Session};
 use bytes::Bytes;
 use http::request::Parts;
@@ -85,7 +87,7 @@ impl Framing {
 /// Answer a receiving request for session `id`: find or create the
 /// session, attach a receiver that streams frames into the response body.
 pub(crate) fn receive(
-    shared: &Arc<Shared>,
+    shared: &Arc<Registry>,
     parts: &Parts,
     id: &str,
     framing: Framing,
@@ -93,7 +95,7 @@ pub(crate) fn receive(
 ) -> Response<Body> {
     let protocol = framing.protocol();
     let opened = shared.session_or_create(id, || {
-        connection_info(parts, &shared.options.prefix, Some(id), protocol)
+        ConnectionInfo::of_request(parts, &shared.options.prefix, Some(id), protocol)
     });
     let (session, inbox) = match opened {
         Ok(opened) => opened,
@@ -113,7 +115,7 @@ pub(crate) fn receive(
 
 /// The receiving loop shared by every HTTP transport.
 async fn run_receiver(
-    shared: Arc<Shared>,
+    shared: Arc<Registry>,
     session: Arc<Session>,
     inbox: Option<mpsc::Receiver<String>>,
     framing: Framing,
@@ -156,7 +158,9 @@ async fn run_receiver(
     let heartbeat = shared.options.heartbeat_delay;
     loop {
         let (chunk, last) = match session.next_frame() {
-            Some(Outgoing::Messages(frame)) => (framing.encode(&frame), !framing.streaming()),
+            Some(Outgoing::Messages(frame)) => {
+                (framing.encode(frame.as_str()), !framing.streaming())
+            }
             Some(Outgoing::Close(frame)) => (framing.encode(&frame), true),
             None => {
                 tokio::select! {
@@ -214,17 +218,6 @@ where
     }
 }
 
-/// Hand decoded client messages to the application, in order.
-pub(crate) async fn deliver(session: &Session, messages: Vec<String>) {
-    if let Some(inbox) = session.inbox() {
-        for message in messages {
-            if inbox.send(message).await.is_err() {
-                break;
-            }
-        }
-    }
-}
-
 /// The error answer for an unreadable payload.
 pub(crate) fn payload_error(error: ReadError) -> Response<Body> {
     match error {
@@ -273,7 +266,7 @@ fn valid_callback(name: &str) -> bool {
 }
 
 /// Headers of a sending endpoint's answer.
-pub(crate) fn send_headers(response: &mut Response<Body>, parts: &Parts, shared: &Shared) {
+pub(crate) fn send_headers(response: &mut Response<Body>, parts: &Parts, shared: &Registry) {
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,

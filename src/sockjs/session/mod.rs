@@ -5,16 +5,23 @@
 //! *receiver* (a response, or a WebSocket) is attached at a time; messages
 //! written while none is attached wait in a bounded outbox. A session with no
 //! receiver for `disconnect_delay` expires.
+//!
+//! A session knows nothing of the registry that keeps it: it reports to its
+//! [`Owner`], which the server implements.
 
-use super::frame;
-use super::server::Shared;
-use http::HeaderMap;
+mod connection;
+
+pub use connection::{Connection, ConnectionHandle};
+
+use super::frame::{self, Encoded, Queued};
+use super::info::ConnectionInfo;
+use super::options::Options;
+use super::util::lock;
 use std::collections::VecDeque;
 use std::fmt;
-use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{mpsc, Notify};
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 /// How far a connection is through its life, as in the browser API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -51,61 +58,33 @@ pub enum WriteError {
     /// The client is not reading and the outgoing queue is full.
     #[error("outgoing queue is full")]
     QueueFull,
+    /// The message is larger than [`Options::max_outgoing_message_size`].
+    #[error("message of {len} bytes exceeds the {max}-byte limit")]
+    TooLarge {
+        /// The message's size in bytes.
+        len: usize,
+        /// The configured limit.
+        max: usize,
+    },
 }
 
-/// What the application may know about the request that opened a connection.
-#[derive(Debug, Clone)]
-pub struct ConnectionInfo {
-    /// The session id from the URL (`None` for raw WebSocket).
-    pub session_id: Option<String>,
-    /// The peer's address, when the application put a `SocketAddr` into the request extensions.
-    pub remote_addr: Option<SocketAddr>,
-    /// The safe subset of request headers (never `cookie` or `authorization`).
-    pub headers: HeaderMap,
-    /// Path and query of the request.
-    pub url: String,
-    /// Path of the request.
-    pub pathname: String,
-    /// The server's prefix.
-    pub prefix: String,
-    /// Transport name: `websocket`, `rawwebsocket`, `xhr-polling`, `xhr-streaming`, `eventsource`, `htmlfile` or `jsonp-polling`.
-    pub protocol: &'static str,
-}
-
-/// Request headers copied into [`ConnectionInfo::headers`].
-const SAFE_HEADERS: &[&str] = &[
-    "origin",
-    "referer",
-    "host",
-    "user-agent",
-    "accept-language",
-    "x-forwarded-for",
-    "x-forwarded-host",
-    "x-forwarded-port",
-    "x-forwarded-proto",
-    "x-real-ip",
-    "x-client-ip",
-    "x-cluster-client-ip",
-    "via",
-    "dnt",
-];
-
-/// Keep only the headers an application may see.
-pub(crate) fn safe_headers(headers: &HeaderMap) -> HeaderMap {
-    let mut out = HeaderMap::new();
-    for name in SAFE_HEADERS {
-        for value in headers.get_all(*name) {
-            out.append(*name, value.clone());
-        }
-    }
-    out
+/// What a session reports to the server that keeps it.
+pub(crate) trait Owner: Send + Sync {
+    /// The server's settings.
+    fn options(&self) -> &Options;
+    /// A session opened: hand its connection to the application.
+    fn opened(&self, connection: Connection);
+    /// Remove the registered session `id`, if it is still `session`.
+    fn forget(&self, id: &str, session: &Session);
+    /// A session is over and no longer counts as live (called once per session).
+    fn released(&self);
 }
 
 /// A frame ready to go to the client.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Outgoing {
     /// `a[...]` with every queued message.
-    Messages(String),
+    Messages(Utf8Bytes),
     /// `c[code,"reason"]`; the receiver must end after it.
     Close(String),
 }
@@ -134,7 +113,7 @@ pub(crate) enum Detach {
 
 struct State {
     ready: ReadyState,
-    outbox: VecDeque<String>,
+    outbox: VecDeque<Queued>,
     close_frame: Option<String>,
     close_event: Option<CloseEvent>,
     receiver: Option<u64>,
@@ -147,7 +126,7 @@ struct State {
 
 /// One SockJS session.
 pub(crate) struct Session {
-    shared: Arc<Shared>,
+    owner: Arc<dyn Owner>,
     info: ConnectionInfo,
     state: Mutex<State>,
     wake: Notify,
@@ -166,17 +145,17 @@ impl fmt::Debug for Session {
 const INBOX_CAPACITY: usize = 64;
 
 impl Session {
-    /// A new session. `registered` sessions live in the server's registry
-    /// under their id and are removed when they expire.
+    /// A new session, counted as live by `owner` until it is released.
+    /// `registered` sessions live in the owner's registry under their id and
+    /// are removed when they expire.
     pub(crate) fn new(
-        shared: Arc<Shared>,
+        owner: Arc<dyn Owner>,
         info: ConnectionInfo,
         registered: bool,
     ) -> (Arc<Session>, mpsc::Receiver<String>) {
         let (tx, rx) = mpsc::channel(INBOX_CAPACITY);
-        shared.live.fetch_add(1, Ordering::SeqCst);
         let session = Arc::new(Session {
-            shared,
+            owner,
             info,
             state: Mutex::new(State {
                 ready: ReadyState::Connecting,
@@ -197,11 +176,7 @@ impl Session {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic while holding this lock cannot leave the state half-written
-        // in a way later code cannot handle, so a poisoned lock is used as is.
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.state)
     }
 
     /// The request details this session was opened with.
@@ -238,12 +213,7 @@ impl Session {
             state.ready = ReadyState::Open;
             drop(state);
             if let Some(inbox) = inbox_rx.take() {
-                self.shared.accept(Connection {
-                    handle: ConnectionHandle {
-                        session: self.clone(),
-                    },
-                    inbox,
-                });
+                self.owner.opened(Connection::new(self.clone(), inbox));
             }
             return (Attach::Opened, token);
         }
@@ -267,7 +237,7 @@ impl Session {
         drop(state);
         if registered {
             let session = self.clone();
-            let delay = self.shared.options.disconnect_delay;
+            let delay = self.owner.options().disconnect_delay;
             tokio::spawn(async move {
                 tokio::time::sleep(delay).await;
                 session.expire_if(epoch);
@@ -303,11 +273,11 @@ impl Session {
         drop(state);
         if registered {
             if let Some(id) = &self.info.session_id {
-                self.shared.forget(id, self);
+                self.owner.forget(id, self);
             }
         }
         if counted {
-            self.shared.live.fetch_sub(1, Ordering::SeqCst);
+            self.owner.released();
         }
     }
 
@@ -336,12 +306,14 @@ impl Session {
         state.ready = ReadyState::Closed;
     }
 
-    /// The next frame for the attached receiver, if any.
+    /// The next frame for the attached receiver, if any. Queued messages
+    /// go out together, in frames no larger than one message of the
+    /// largest allowed size would make.
     pub(crate) fn next_frame(&self) -> Option<Outgoing> {
+        let limit = frame::max_frame_len(self.owner.options().max_outgoing_message_size);
         let mut state = self.lock();
         if !state.outbox.is_empty() {
-            let frame = frame::messages(state.outbox.make_contiguous());
-            state.outbox.clear();
+            let frame = frame::messages_within(&mut state.outbox, limit);
             return Some(Outgoing::Messages(frame));
         }
         if state.ready == ReadyState::Closing {
@@ -354,10 +326,10 @@ impl Session {
     }
 
     /// Every queued message, raw (for raw WebSocket), or the close event.
-    pub(crate) fn next_raw(&self) -> Result<Vec<String>, CloseEvent> {
+    pub(crate) fn next_raw(&self) -> Result<Vec<Utf8Bytes>, CloseEvent> {
         let mut state = self.lock();
         if !state.outbox.is_empty() {
-            return Ok(state.outbox.drain(..).collect());
+            return Ok(state.outbox.drain(..).map(Queued::into_text).collect());
         }
         if state.ready == ReadyState::Closing {
             if let Some(event) = state.close_event.clone() {
@@ -373,29 +345,55 @@ impl Session {
         self.wake.notified().await
     }
 
-    /// A sender into the application's inbox, while the session is open.
-    pub(crate) fn inbox(&self) -> Option<mpsc::Sender<String>> {
-        self.lock().inbox.clone()
+    /// Hand decoded client messages to the application, in order; waits
+    /// while the application's inbox is full.
+    pub(crate) async fn deliver(&self, messages: Vec<String>) {
+        let Some(inbox) = self.lock().inbox.clone() else {
+            return;
+        };
+        for message in messages {
+            if inbox.send(message).await.is_err() {
+                break;
+            }
+        }
     }
 
-    fn write(&self, message: &str) -> Result<(), WriteError> {
-        if message.is_empty() {
+    pub(super) fn write(&self, message: &str) -> Result<(), WriteError> {
+        self.enqueue(message.len(), || Queued::Own(message.to_string()))
+    }
+
+    /// Queue a message encoded once for a group.
+    pub(super) fn write_encoded(&self, message: &Encoded) -> Result<(), WriteError> {
+        self.enqueue(message.len(), || Queued::Shared(message.clone()))
+    }
+
+    /// Queue the message `make` builds, `len` bytes long, when the session
+    /// is open, the message fits and the queue has room.
+    fn enqueue(&self, len: usize, make: impl FnOnce() -> Queued) -> Result<(), WriteError> {
+        let options = self.owner.options();
+        if len == 0 {
             return Err(WriteError::Empty);
+        }
+        if len > options.max_outgoing_message_size {
+            return Err(WriteError::TooLarge {
+                len,
+                max: options.max_outgoing_message_size,
+            });
         }
         let mut state = self.lock();
         if state.ready != ReadyState::Open {
             return Err(WriteError::Closed);
         }
-        if state.outbox.len() >= self.shared.options.max_queued_messages {
+        if state.outbox.len() >= options.max_queued_messages {
             return Err(WriteError::QueueFull);
         }
-        state.outbox.push_back(message.to_string());
+        state.outbox.push_back(make());
         drop(state);
         self.wake.notify_one();
         Ok(())
     }
 
-    fn close(&self, code: u16, reason: &str) -> bool {
+    pub(super) fn close(&self, code: u16, reason: &str) -> bool {
         let mut state = self.lock();
         if state.close_event.is_some() {
             return false;
@@ -406,7 +404,7 @@ impl Session {
         true
     }
 
-    async fn closed(&self) -> CloseEvent {
+    pub(super) async fn closed(&self) -> CloseEvent {
         loop {
             let notified = self.closed.notified();
             tokio::pin!(notified);
@@ -418,118 +416,8 @@ impl Session {
         }
     }
 
-    fn close_event(&self) -> Option<CloseEvent> {
+    pub(super) fn close_event(&self) -> Option<CloseEvent> {
         self.lock().close_event.clone()
-    }
-}
-
-/// A cheap, cloneable handle that writes to and closes one connection.
-#[derive(Clone, Debug)]
-pub struct ConnectionHandle {
-    session: Arc<Session>,
-}
-
-impl ConnectionHandle {
-    /// Queue `message` for the client. Fails with a clear error when the
-    /// message is empty, the connection is closed, or the client stopped
-    /// reading and the queue is full.
-    pub fn write(&self, message: &str) -> Result<(), WriteError> {
-        self.session.write(message)
-    }
-
-    /// Close the connection with `code` and `reason` (sent to the client as
-    /// `c[code,"reason"]`). Returns false when it was already closed.
-    pub fn close(&self, code: u16, reason: &str) -> bool {
-        self.session.close(code, reason)
-    }
-
-    /// Close with `1000 "Normal closure"`.
-    pub fn end(&self) -> bool {
-        self.close(1000, "Normal closure")
-    }
-
-    /// Current ready state.
-    pub fn ready_state(&self) -> ReadyState {
-        self.session.ready_state()
-    }
-
-    /// Details of the request that opened the connection.
-    pub fn info(&self) -> &ConnectionInfo {
-        self.session.info()
-    }
-
-    /// Resolves once the connection has closed, with why.
-    pub async fn closed(&self) -> CloseEvent {
-        self.session.closed().await
-    }
-
-    /// Why the connection closed, once it has.
-    pub fn close_event(&self) -> Option<CloseEvent> {
-        self.session.close_event()
-    }
-}
-
-/// An open SockJS connection, as handed to the application.
-///
-/// Read incoming messages with [`Connection::recv`] (they arrive in order;
-/// `None` means the connection closed — that happens exactly once). Write
-/// with [`Connection::write`], or through a cloned [`ConnectionHandle`] from
-/// other tasks.
-#[derive(Debug)]
-pub struct Connection {
-    handle: ConnectionHandle,
-    inbox: mpsc::Receiver<String>,
-}
-
-impl Connection {
-    /// The next message from the client; `None` once the connection has closed.
-    pub async fn recv(&mut self) -> Option<String> {
-        self.inbox.recv().await
-    }
-
-    /// A handle for writing from elsewhere.
-    pub fn handle(&self) -> ConnectionHandle {
-        self.handle.clone()
-    }
-
-    /// See [`ConnectionHandle::write`].
-    pub fn write(&self, message: &str) -> Result<(), WriteError> {
-        self.handle.write(message)
-    }
-
-    /// See [`ConnectionHandle::close`].
-    pub fn close(&self, code: u16, reason: &str) -> bool {
-        self.handle.close(code, reason)
-    }
-
-    /// See [`ConnectionHandle::end`].
-    pub fn end(&self) -> bool {
-        self.handle.end()
-    }
-
-    /// Current ready state.
-    pub fn ready_state(&self) -> ReadyState {
-        self.handle.ready_state()
-    }
-
-    /// Details of the request that opened the connection.
-    pub fn info(&self) -> &ConnectionInfo {
-        self.handle.info()
-    }
-
-    /// The peer's address, when known.
-    pub fn remote_addr(&self) -> Option<SocketAddr> {
-        self.info().remote_addr
-    }
-
-    /// The transport name (`websocket`, `xhr-streaming`, …).
-    pub fn protocol(&self) -> &'static str {
-        self.info().protocol
-    }
-
-    /// Resolves once the connection has closed, with why.
-    pub async fn closed(&self) -> CloseEvent {
-        self.handle.closed().await
     }
 }
 
@@ -540,7 +428,7 @@ impl Drop for Session {
             .get_mut()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if state.counted {
-            self.shared.live.fetch_sub(1, Ordering::SeqCst);
+            self.owner.released();
         }
     }
 }
