@@ -2,20 +2,15 @@
 //! accept loop that hands each connection to [`super::connection`].
 
 use super::connection::{self, Shared};
+use crate::sockjs::AcceptBackoff;
 use crate::Error;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 /// Ports tried after the requested one is found taken.
 const PORT_ATTEMPTS: u16 = 20;
-/// First pause after a failed accept (out of descriptors and the like); it
-/// doubles while accepting keeps failing.
-const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(1);
-/// Longest pause between accept attempts.
-const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
 
 /// Listen on `addr`, or on one of the next ports when it is taken and
 /// `strict` is off. Returns the listener and, when it moved, the port asked for.
@@ -55,7 +50,7 @@ pub(super) async fn accept_loop(
     shared: Arc<Shared>,
     mut stopped: watch::Receiver<bool>,
 ) {
-    let mut backoff: Option<Duration> = None;
+    let mut backoff = AcceptBackoff::new();
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -64,17 +59,16 @@ pub(super) async fn accept_loop(
         let (tcp, remote) = match accepted {
             Ok(pair) => pair,
             Err(error) => {
-                let pause = next_backoff(backoff);
-                if backoff.is_none() {
+                let step = backoff.failed();
+                if step.first {
                     tracing::warn!("accepting connections failed: {error}; retrying");
                 }
-                backoff = Some(pause);
-                tokio::time::sleep(pause).await;
+                tokio::time::sleep(step.delay).await;
                 continue;
             }
         };
-        if backoff.take().is_some() {
-            tracing::info!("accepting connections again");
+        if let Some(failures) = backoff.succeeded() {
+            tracing::info!("accepting connections again after {failures} failed attempts");
         }
         let _ = tcp.set_nodelay(true);
         tokio::spawn(connection::serve(
@@ -83,30 +77,5 @@ pub(super) async fn accept_loop(
             shared.clone(),
             stopped.clone(),
         ));
-    }
-}
-
-/// The pause after another failed accept: doubling from the minimum, capped.
-fn next_backoff(previous: Option<Duration>) -> Duration {
-    previous.map_or(ACCEPT_BACKOFF_MIN, |p| (p * 2).min(ACCEPT_BACKOFF_MAX))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn accept_backoff_doubles_up_to_its_cap() {
-        let mut pause = None;
-        let mut seen = Vec::new();
-        for _ in 0..14 {
-            let next = next_backoff(pause);
-            seen.push(next);
-            pause = Some(next);
-        }
-        assert_eq!(seen[0], ACCEPT_BACKOFF_MIN);
-        assert_eq!(seen[1], ACCEPT_BACKOFF_MIN * 2);
-        assert!(seen.windows(2).all(|w| w[0] <= w[1]));
-        assert_eq!(*seen.last().expect("pauses"), ACCEPT_BACKOFF_MAX);
     }
 }
