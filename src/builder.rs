@@ -192,6 +192,12 @@ impl ServerBuilder {
         self
     }
 
+    /// Compress text responses (brotli or gzip). Default true.
+    pub fn compress(mut self, on: bool) -> Self {
+        self.config.serve.compress = on;
+        self
+    }
+
     /// Inject the client into HTML pages. Default true.
     pub fn inject(mut self, on: bool) -> Self {
         self.config.serve.inject = on;

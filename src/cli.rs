@@ -78,6 +78,9 @@ pub struct Cli {
     /// Accept this Host name besides localhost and IP addresses (repeatable; '.example.com' covers subdomains).
     #[arg(long = "allowed-host", value_name = "HOST")]
     pub allowed_host: Vec<String>,
+    /// Do not compress responses (brotli/gzip are on by default).
+    #[arg(long)]
+    pub no_compress: bool,
     /// Do not inject the reload client into HTML pages.
     #[arg(long)]
     pub no_inject: bool,
@@ -148,6 +151,7 @@ impl Cli {
                 spa: self.spa,
                 headers,
                 inject: !self.no_inject,
+                compress: !self.no_compress,
             },
             client: self.client(),
             security: SecurityConfig {

@@ -16,6 +16,7 @@
 pub mod body;
 mod builder;
 pub mod client_assets;
+mod compress;
 pub mod config;
 mod error;
 pub mod event;

@@ -10,6 +10,7 @@
 
 use crate::body::ResponseBody;
 use crate::client_assets::{self, Asset};
+use crate::compress::Compressor;
 use crate::config::ProxyRule;
 use crate::guard::{self, GuardPolicy, Rejection};
 use crate::proxy::{self, Forwarded, Proxy};
@@ -59,6 +60,8 @@ pub(crate) struct Router {
     pub(crate) cors: bool,
     pub(crate) fallback: Option<Fallback>,
     pub(crate) proxy: Option<Proxy>,
+    /// Compresses the files' answers; `None` with compression off.
+    pub(crate) compress: Option<Compressor>,
     /// `http` or `https`: how browsers reach this server.
     pub(crate) scheme: &'static str,
 }
@@ -91,18 +94,33 @@ impl Router {
                 self.finish(response, false)
             }
             Route::Preflight => self.finish(preflight(&parts), true),
-            Route::Files => match self.static_files.lookup(&parts).await {
-                Outcome::Hit(response) => self.finish(response, self.cors),
-                Outcome::Miss(miss) => match &self.fallback {
-                    Some(fallback) => {
-                        let response = fallback(Request::from_parts(parts, body)).await;
-                        self.finish(response, false)
+            Route::Files => self.files(parts, body).await,
+        }
+    }
+
+    /// The static files' answer (compressed when worthwhile), or the
+    /// fallback's for what they do not serve.
+    async fn files(&self, mut parts: Parts, body: Incoming) -> Response<ResponseBody> {
+        let negotiated = self.compress.as_ref().map(|c| c.prepare(&mut parts));
+        match self.static_files.lookup(&parts).await {
+            Outcome::Hit(response) => {
+                let response = match (&self.compress, negotiated) {
+                    (Some(compressor), Some(negotiated)) => {
+                        compressor.finish(negotiated, response).await
                     }
-                    None => {
-                        let response = self.static_files.render_miss(miss, &parts);
-                        self.finish(response, self.cors)
-                    }
-                },
+                    _ => response,
+                };
+                self.finish(response, self.cors)
+            }
+            Outcome::Miss(miss) => match &self.fallback {
+                Some(fallback) => {
+                    let response = fallback(Request::from_parts(parts, body)).await;
+                    self.finish(response, false)
+                }
+                None => {
+                    let response = self.static_files.render_miss(miss, &parts);
+                    self.finish(response, self.cors)
+                }
             },
         }
     }

@@ -4,6 +4,7 @@ mod browser_client;
 mod common;
 mod sockjs;
 
+mod compression;
 mod dev_server;
 mod embedding;
 mod faults;

@@ -209,6 +209,9 @@ pub struct ServeConfig {
     pub headers: Vec<(HeaderName, HeaderValue)>,
     /// Inject the client into HTML pages. Default true.
     pub inject: bool,
+    /// Compress text responses (brotli or gzip, as the browser prefers).
+    /// Default true, as webpack-dev-server's `compress`.
+    pub compress: bool,
 }
 
 /// Who may reach the server and what it may hand out.
@@ -302,6 +305,7 @@ impl Default for Config {
             strict_port: false,
             serve: ServeConfig {
                 inject: true,
+                compress: true,
                 ..ServeConfig::default()
             },
             client: ClientConfig::default(),

@@ -9,6 +9,7 @@ mod connection;
 mod listen;
 
 use crate::client_assets;
+use crate::compress::Compressor;
 use crate::config::{Config, CLIENT_PATH, SOCKJS_PREFIX};
 use crate::event::Event;
 use crate::guard::GuardPolicy;
@@ -106,6 +107,7 @@ impl Server {
             cors: config.security.cors,
             fallback,
             proxy: Proxy::new(&config.proxy, events.clone()),
+            compress: config.serve.compress.then(Compressor::new),
             scheme: if config.tls.is_some() {
                 "https"
             } else {
