@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 
 /// A running `devserve` whose stdout lines are collected.
 pub struct Devserve {
-    pub child: Child,
+    child: Child,
     pub addr: SocketAddr,
     lines: mpsc::UnboundedReceiver<String>,
 }
