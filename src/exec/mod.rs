@@ -133,24 +133,23 @@ impl Builder {
     /// Tell the browsers, then the terminal, how the build went (so a line on
     /// the terminal means the browsers already know).
     fn report(&self, status: ExitStatus, kept: &Kept, elapsed: Duration) {
-        if status.success() {
-            self.handle.ok("");
-            if !self.quiet {
-                term::out(&format!(
-                    "[exec] `{}` succeeded in {elapsed:.0?}",
+        match outcome(&self.command, status, kept) {
+            Outcome::Succeeded => {
+                self.handle.ok("");
+                if !self.quiet {
+                    term::out(&format!(
+                        "[exec] `{}` succeeded in {elapsed:.0?}",
+                        self.command
+                    ));
+                }
+            }
+            Outcome::Failed { code, report } => {
+                self.handle.errors("", vec![report]);
+                term::err(&format!(
+                    "[exec] `{}` failed with {code} after {elapsed:.0?}",
                     self.command
                 ));
             }
-        } else {
-            let code = status
-                .code()
-                .map_or_else(|| "a signal".to_string(), |c| format!("code {c}"));
-            let report = format!("`{}` failed with {code}\n{}", self.command, kept.text());
-            self.handle.errors("", vec![report]);
-            term::err(&format!(
-                "[exec] `{}` failed with {code} after {elapsed:.0?}",
-                self.command
-            ));
         }
     }
 
@@ -223,6 +222,28 @@ impl Builder {
     }
 }
 
+/// How a build ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Outcome {
+    Succeeded,
+    /// `code` says how it ended ("code 3", "a signal"); `report` is for the overlay.
+    Failed {
+        code: String,
+        report: String,
+    },
+}
+
+fn outcome(command: &str, status: ExitStatus, kept: &Kept) -> Outcome {
+    if status.success() {
+        return Outcome::Succeeded;
+    }
+    let code = status
+        .code()
+        .map_or_else(|| "a signal".to_string(), |c| format!("code {c}"));
+    let report = format!("`{command}` failed with {code}\n{}", kept.text());
+    Outcome::Failed { code, report }
+}
+
 /// The next line of a pipe still open; `None` at its end (or on a read error).
 async fn next_line<R: tokio::io::AsyncBufRead + Unpin>(
     lines: &mut Option<LineReader<R>>,
@@ -248,4 +269,34 @@ fn shell(command: &str) -> tokio::process::Command {
 /// The canonical form of `path`, or `path` itself.
 pub(crate) fn canonical(path: &Path) -> PathBuf {
     path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::process::ExitStatusExt;
+
+    #[test]
+    fn a_failed_build_reports_its_code_and_output() {
+        let mut kept = Kept::new(100);
+        kept.push("src/app.js:1: error".into());
+        assert_eq!(
+            outcome("make", ExitStatus::from_raw(3 << 8), &kept),
+            Outcome::Failed {
+                code: "code 3".into(),
+                report: "`make` failed with code 3\nsrc/app.js:1: error\n".into()
+            }
+        );
+        assert_eq!(
+            outcome("make", ExitStatus::from_raw(15), &kept),
+            Outcome::Failed {
+                code: "a signal".into(),
+                report: "`make` failed with a signal\nsrc/app.js:1: error\n".into()
+            }
+        );
+        assert_eq!(
+            outcome("make", ExitStatus::from_raw(0), &kept),
+            Outcome::Succeeded
+        );
+    }
 }
