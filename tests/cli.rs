@@ -272,6 +272,22 @@ async fn ctrl_c_right_after_start_exits_cleanly() {
         let status = exit_status(&mut child).await;
         assert!(status.success(), "Ctrl-C exits 0, got {status:?}");
     }
+    // Earlier still: the moment the handler exists, before the server is up.
+    for _ in 0..3 {
+        let mut child = devserve_command(dir.path())
+            .args(["dist", "--port", "0", "--quiet"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("spawn devserve");
+        let pid = child.id().expect("pid");
+        assert!(eventually(WAIT, || catches_signal(pid, SIGINT)).await);
+        send_signal(&child, Signal::INT);
+        let status = exit_status(&mut child).await;
+        assert!(
+            status.success(),
+            "Ctrl-C during start-up exits 0, got {status:?}"
+        );
+    }
 }
 
 #[tokio::test]
