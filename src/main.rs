@@ -2,9 +2,11 @@
 
 mod cli;
 mod exec;
+mod signals;
+mod term;
 
 use clap::Parser;
-use devserve::{Event, Server};
+use devserve::Server;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
@@ -22,7 +24,7 @@ fn main() -> ExitCode {
                 .lines()
                 .find(|l| !l.trim().is_empty())
                 .unwrap_or("invalid arguments");
-            eprintln!("devserve: {}", line.trim_start_matches("error: "));
+            term::err(&format!("devserve: {}", line.trim_start_matches("error: ")));
             return ExitCode::from(2);
         }
     };
@@ -30,14 +32,14 @@ fn main() -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("devserve: cannot start: {error}");
+            term::err(&format!("devserve: cannot start: {error}"));
             return ExitCode::FAILURE;
         }
     };
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("devserve: {error:#}");
+            term::err(&format!("devserve: {}", one_line(&error)));
             ExitCode::FAILURE
         }
     }
@@ -53,69 +55,31 @@ fn init_logging(quiet: bool) {
         .without_time()
         .with_target(false)
         .with_writer(std::io::stderr)
+        .log_internal_errors(false)
         .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
         .try_init();
 }
 
-struct Style {
-    on: bool,
-}
-
-impl Style {
-    fn paint(&self, code: &str, text: &str) -> String {
-        if self.on {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
-    }
-}
-
 async fn run(cli: cli::Cli) -> anyhow::Result<()> {
+    // Before binding: from the first answer on, a signal stops devserve cleanly.
+    let mut stop = signals::Stop::listen()?;
     let config = cli.config()?;
-    let style = Style {
-        on: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-    };
+    let style = term::Style::for_stdout();
     let server = Server::start(config.clone()).await?;
     let addr = server.local_addr();
-    let mut events = server.events();
+    let events = server.events();
     if !cli.quiet {
-        if addr.port() != config.addr.port() && config.addr.port() != 0 {
-            println!(
-                "devserve: port {} is in use, using {} instead",
-                config.addr.port(),
-                addr.port()
-            );
-        }
-        println!(
-            "devserve: serving {}",
-            style.paint("1", &config.root.display().to_string())
+        term::banner(
+            &term::Banner {
+                root: &config.root,
+                asked_port: config.addr.port(),
+                addr,
+                polling: server.is_polling(),
+            },
+            style,
         );
-        let local = format!("http://localhost:{}/", addr.port());
-        if addr.ip().is_loopback() {
-            println!("  Local:   {}", style.paint("36", &local));
-            println!("  Network: use --host 0.0.0.0 to expose");
-        } else {
-            let shown = if addr.ip().is_unspecified() {
-                local.clone()
-            } else {
-                format!("http://{addr}/")
-            };
-            println!("  Local:   {}", style.paint("36", &shown));
-            println!(
-                "  Network: {}",
-                style.paint("36", &format!("http://{addr}/"))
-            );
-            eprintln!(
-                "devserve: warning: listening on {}: other machines can reach this server",
-                addr.ip()
-            );
-        }
-        if server.is_polling() {
-            println!("  Watching by polling");
-        }
     }
-    if let Some(command) = cli.exec.clone() {
+    let builds = cli.exec.clone().map(|command| {
         let builder = exec::Builder {
             command,
             root: exec::canonical(&config.root),
@@ -123,59 +87,40 @@ async fn run(cli: cli::Cli) -> anyhow::Result<()> {
             progress: cli.progress,
             quiet: cli.quiet,
         };
-        tokio::spawn(builder.run(server.changes()));
-    }
+        exec::Exec::start(builder, server.changes())
+    });
     if cli.open {
         open_browser(&format!("http://localhost:{}/", addr.port()));
     }
-    let quiet = cli.quiet;
-    let printer = tokio::spawn(async move {
-        loop {
-            match events.recv().await {
-                Ok(Event::Changed { paths, clients }) if !quiet => {
-                    let first = paths
-                        .first()
-                        .cloned()
-                        .unwrap_or_else(|| "files".to_string());
-                    let more = if paths.len() > 1 {
-                        format!(" (+{} more)", paths.len() - 1)
-                    } else {
-                        String::new()
-                    };
-                    let noun = if clients == 1 { "client" } else { "clients" };
-                    println!(
-                        "{} changed{more}: told {clients} {noun}",
-                        style.paint("33", &first)
-                    );
-                }
-                Ok(_) => {}
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-            }
-        }
-    });
-    wait_for_signal().await;
-    if !quiet {
-        println!("devserve: shutting down");
+    let printer = (!cli.quiet).then(|| tokio::spawn(term::print_changes(events, style)));
+    stop.wait().await;
+    if !cli.quiet {
+        term::out("devserve: shutting down");
     }
-    server.shutdown().await;
-    printer.abort();
+    let builds = async {
+        if let Some(builds) = builds {
+            builds.stop().await;
+        }
+    };
+    tokio::join!(server.shutdown(), builds);
+    if let Some(printer) = printer {
+        printer.abort();
+    }
     Ok(())
 }
 
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
+/// The error and its causes on one line, each cause once (a message that
+/// already quotes its cause does not get it twice).
+fn one_line(error: &anyhow::Error) -> String {
+    let mut line = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !line.contains(&cause) {
+            line.push_str(": ");
+            line.push_str(&cause);
         }
     }
-    let _ = tokio::signal::ctrl_c().await;
+    line
 }
 
 /// Open `url` in the default browser, without waiting for it.
@@ -193,9 +138,9 @@ fn open_browser(url: &str) {
         .stderr(std::process::Stdio::null())
         .spawn()
     {
-        eprintln!(
+        term::err(&format!(
             "devserve: could not open a browser ({}): {error}",
             command.0
-        );
+        ));
     }
 }

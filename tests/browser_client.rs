@@ -10,7 +10,7 @@
 use crate::common::*;
 use devserve::{Config, Message, Overlay, Server};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -400,13 +400,6 @@ struct Nginx {
     addr: SocketAddr,
 }
 
-fn nginx_binary() -> Option<PathBuf> {
-    ["/usr/sbin/nginx", "/usr/bin/nginx", "/usr/local/sbin/nginx"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
-}
-
 async fn start_nginx(binary: &Path, upstream: SocketAddr) -> Nginx {
     use std::os::unix::fs::MetadataExt;
     let dir = temp_dir();
@@ -438,12 +431,9 @@ async fn start_nginx(binary: &Path, upstream: SocketAddr) -> Nginx {
         .spawn()
         .expect("start nginx");
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
-    let deadline = Instant::now() + WAIT;
-    while TcpStream::connect(addr).await.is_err() {
-        let log = std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default();
-        assert!(Instant::now() < deadline, "nginx did not start:\n{log}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    let listening = eventually(WAIT, || std::net::TcpStream::connect(addr).is_ok()).await;
+    let log = std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default();
+    assert!(listening, "nginx did not start:\n{log}");
     Nginx {
         _child: child,
         _dir: dir,

@@ -3,7 +3,6 @@
 
 use crate::common::*;
 use devserve::{Overlay, Server};
-use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
@@ -104,39 +103,6 @@ async fn the_handle_drives_every_browser() {
     server.shutdown().await;
 }
 
-/// Start the devserve binary with `args`; returns its address and the child.
-async fn spawn_cli(args: &[&str], cwd: &Path) -> (SocketAddr, tokio::process::Child) {
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_devserve"))
-        .args(args)
-        .args(["--port", "0"])
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn devserve");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stdout));
-    loop {
-        let line = tokio::time::timeout(WAIT, lines.next_line())
-            .await
-            .expect("output")
-            .expect("read")
-            .expect("line");
-        if let Some(url) = line.trim().strip_prefix("Local:") {
-            let port: u16 = url
-                .trim()
-                .trim_end_matches('/')
-                .rsplit(':')
-                .next()
-                .and_then(|p| p.parse().ok())
-                .expect("port");
-            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-            return (format!("127.0.0.1:{port}").parse().expect("addr"), child);
-        }
-    }
-}
-
 fn builds(dir: &Path) -> usize {
     std::fs::read_to_string(dir.join("builds.log"))
         .map(|s| s.lines().count())
@@ -144,14 +110,10 @@ fn builds(dir: &Path) -> usize {
 }
 
 async fn wait_for_builds(dir: &Path, count: usize) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while builds(dir) < count {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "build {count} never ran"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    assert!(
+        eventually(WAIT, || builds(dir) >= count).await,
+        "build {count} never ran"
+    );
 }
 
 const BUILD_SCRIPT: &str = r#"#!/bin/sh
@@ -174,11 +136,12 @@ async fn exec_runs_the_build_and_reports_it() {
     write(base, "src/app.txt", "console.log(1)");
     write(base, "dist/index.html", "<p>app</p>");
     write(base, "build.sh", BUILD_SCRIPT);
-    let (addr, _child) =
-        spawn_cli(&["dist", "--watch", "src", "--exec", "sh build.sh"], base).await;
-    wait_for_builds(base, 1).await;
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    let mut client = LiveClient::connect(addr).await;
+    let mut devserve = spawn_cli(&["dist", "--watch", "src", "--exec", "sh build.sh"], base).await;
+    // Once the first build is reported, a new client's greeting holds its
+    // result and whatever comes next belongs to later builds.
+    devserve.line(|l| l.contains("succeeded in")).await;
+    assert_eq!(builds(base), 1);
+    let mut client = LiveClient::connect(devserve.addr).await;
     client.until_status().await;
 
     // A source change: one build, announced once; its output folds into it.
@@ -213,7 +176,6 @@ async fn exec_runs_the_build_and_reports_it() {
     wait_for_builds(base, before + 1).await;
     for i in 0..3 {
         write(base, "src/app.txt", &format!("console.log(4{i})"));
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let mut statuses = 0;
     while statuses < 2 {

@@ -1,6 +1,7 @@
 //! One integration harness: every suite is a module here, so the tests link once.
 
 mod browser_client;
+mod cli;
 mod common;
 mod sockjs;
 

@@ -1,10 +1,14 @@
 //! Helpers shared by the integration tests: raw-TCP HTTP (so requests reach
 //! the server exactly as written), a chunk-by-chunk streaming reader, temp
-//! folders, and the gate for tests that need Node or Chromium.
-#![allow(dead_code)]
+//! folders, polling for observable events, the devserve binary as a process,
+//! and the gate for tests that need Node, Chromium or nginx.
 
 mod live;
+mod process;
+mod tools;
 pub use live::{types, LiveClient};
+pub use process::*;
+pub use tools::{chromium_ready, nginx_binary, node_ready, require, run_node};
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -14,6 +18,24 @@ use tokio::net::TcpStream;
 
 /// Generous bound for anything a test waits on.
 pub const WAIT: Duration = Duration::from_secs(10);
+
+/// How often [`eventually`] looks again.
+const POLL: Duration = Duration::from_millis(10);
+
+/// Whether `condition` holds within `timeout` (checked at once, then every
+/// few milliseconds). Wait for an observable event with this, never a fixed sleep.
+pub async fn eventually(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if condition() {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
 
 /// A parsed response.
 #[derive(Debug)]
@@ -212,76 +234,4 @@ pub fn write(root: &Path, relative: &str, content: &str) -> PathBuf {
 /// The repository root.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Whether a tool-dependent test should run. Without the tool it is
-/// skipped loudly, unless `CI` is set, where a missing tool is a failure.
-pub fn require(what: &str, available: bool) -> bool {
-    if available {
-        return true;
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!("{what} is required when CI is set (run .ci/run to install it)");
-    }
-    eprintln!("\n!!! SKIPPED: {what} is not available on this machine — install it (see .ci/run) to run this test !!!\n");
-    false
-}
-
-/// Whether `node` and the npm test dependencies are available. When Node
-/// is there but the dependencies are not, they are installed once with
-/// `npm ci` from the lock file.
-pub fn node_ready() -> bool {
-    static READY: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *READY.get_or_init(|| {
-        let works = |tool: &str| {
-            std::process::Command::new(tool)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        };
-        if !works("node") {
-            return false;
-        }
-        let installed = || {
-            repo().join("node_modules/sockjs-client").is_dir()
-                && repo().join("node_modules/playwright-core").is_dir()
-        };
-        if !installed() && works("npm") {
-            eprintln!("installing the npm test dependencies (npm ci)…");
-            let _ = std::process::Command::new("npm")
-                .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-                .current_dir(repo())
-                .status();
-        }
-        installed()
-    })
-}
-
-/// Whether Chromium and playwright-core are installed.
-pub fn chromium_ready() -> bool {
-    Path::new("/usr/bin/chromium").exists()
-        && node_ready()
-        && repo().join("node_modules/playwright-core").is_dir()
-}
-
-/// Run a Node script from `tests/node/` with `env`; returns (success, combined output).
-pub async fn run_node(script: &str, env: &[(&str, String)], timeout: Duration) -> (bool, String) {
-    let mut command = tokio::process::Command::new("node");
-    command
-        .arg(repo().join("tests/node").join(script))
-        .current_dir(repo())
-        .kill_on_drop(true);
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let output = tokio::time::timeout(timeout, command.output())
-        .await
-        .unwrap_or_else(|_| panic!("{script} did not finish within {timeout:?}"))
-        .expect("run node");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.success(), text)
 }

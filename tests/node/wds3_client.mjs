@@ -1,9 +1,9 @@
 // webpack-dev-server 3's own prebuilt client against devserve, in headless
 // Chromium: the compatibility bar for pages written for /sockjs-node.
 //
-// The client bundle (client/index.bundle.js of the npm package
-// webpack-dev-server@3.11.3) is fetched with `npm pack` into
-// node_modules/.cache/devserve-wds3/ on first use; it is never committed.
+// The client bundle is client/index.bundle.js of webpack-dev-server@3.11.3,
+// a locked dev dependency (package.json: the alias `webpack-dev-server-3`),
+// installed by `npm ci` with the lock file's integrity check; never committed.
 // This script runs devserve itself (DEVSERVE_BIN) so it can stop and restart it:
 //   1. the page connects (console: "[WDS] Live Reloading enabled.") and reloads on a change;
 //   2. devserve stops -> "[WDS] Disconnected!"; restarted on the same port -> the page reloads;
@@ -11,7 +11,7 @@
 //
 //   DEVSERVE_BIN=target/debug/devserve node tests/node/wds3_client.mjs
 import { chromium } from 'playwright-core';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -22,17 +22,7 @@ import { createRunner, sleep } from './harness.mjs';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = process.env.DEVSERVE_BIN;
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const CACHE = path.join(REPO, 'node_modules', '.cache', 'devserve-wds3');
-const BUNDLE = path.join(CACHE, 'index.bundle.js');
-
-function ensureBundle() {
-  if (fs.existsSync(BUNDLE)) return;
-  fs.mkdirSync(CACHE, { recursive: true });
-  execFileSync('npm', ['pack', 'webpack-dev-server@3.11.3', '--silent', '--pack-destination', CACHE], { stdio: 'pipe' });
-  execFileSync('tar', ['-xzf', path.join(CACHE, 'webpack-dev-server-3.11.3.tgz'), '-C', CACHE,
-    'package/client/index.bundle.js']);
-  fs.renameSync(path.join(CACHE, 'package', 'client', 'index.bundle.js'), BUNDLE);
-}
+const BUNDLE = path.join(REPO, 'node_modules', 'webpack-dev-server-3', 'client', 'index.bundle.js');
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -84,8 +74,8 @@ const r = createRunner('webpack-dev-server 3 client', {
 
 await r.group('setup', async (t) => {
   t.ok(BIN && fs.existsSync(BIN), `devserve binary at ${BIN}`, 'set DEVSERVE_BIN');
-  ensureBundle();
-  t.ok(fs.statSync(BUNDLE).size > 10000, 'webpack-dev-server@3 client bundle available');
+  t.ok(fs.existsSync(BUNDLE) && fs.statSync(BUNDLE).size > 10000,
+    'webpack-dev-server@3 client bundle installed (npm ci)');
   fs.copyFileSync(BUNDLE, path.join(root, 'wds-client.js'));
   fs.writeFileSync(path.join(root, 'index.html'),
     '<!doctype html><html><body><h1 id="v">one</h1><script src="/wds-client.js"></script></body></html>');
