@@ -75,6 +75,16 @@ async fn run(cli: cli::Cli) -> anyhow::Result<()> {
                 asked_port: config.addr.port(),
                 addr,
                 polling: server.is_polling(),
+                scheme: server.scheme(),
+                certificate: server
+                    .certificate()
+                    .filter(|_| {
+                        matches!(
+                            config.tls,
+                            Some(devserve::tls::TlsConfig::SelfSigned { .. })
+                        )
+                    })
+                    .map(|path| (path, server.certificate_is_new())),
             },
             style,
         );
@@ -90,9 +100,9 @@ async fn run(cli: cli::Cli) -> anyhow::Result<()> {
         exec::Exec::start(builder, server.changes())
     });
     if cli.open {
-        open_browser(&format!("http://localhost:{}/", addr.port()));
+        open_browser(&format!("{}://localhost:{}/", server.scheme(), addr.port()));
     }
-    let printer = (!cli.quiet).then(|| tokio::spawn(term::print_changes(events, style)));
+    let printer = tokio::spawn(term::print_events(events, style, cli.quiet));
     stop.wait().await;
     if !cli.quiet {
         term::out("devserve: shutting down");
@@ -103,9 +113,7 @@ async fn run(cli: cli::Cli) -> anyhow::Result<()> {
         }
     };
     tokio::join!(server.shutdown(), builds);
-    if let Some(printer) = printer {
-        printer.abort();
-    }
+    printer.abort();
     Ok(())
 }
 

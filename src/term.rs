@@ -52,6 +52,10 @@ pub(crate) struct Banner<'a> {
     pub(crate) addr: std::net::SocketAddr,
     /// Whether the watcher polls.
     pub(crate) polling: bool,
+    /// `http` or `https`.
+    pub(crate) scheme: &'static str,
+    /// The certificate in use with HTTPS, and whether this start generated it.
+    pub(crate) certificate: Option<(&'a std::path::Path, bool)>,
 }
 
 /// Print the start-up banner (the `Local:` line is what scripts wait for).
@@ -68,7 +72,8 @@ pub(crate) fn banner(banner: &Banner<'_>, style: Style) {
         "devserve: serving {}",
         style.paint("1", &banner.root.display().to_string())
     ));
-    let local = format!("http://localhost:{}/", addr.port());
+    let scheme = banner.scheme;
+    let local = format!("{scheme}://localhost:{}/", addr.port());
     if addr.ip().is_loopback() {
         out(&format!("  Local:   {}", style.paint("36", &local)));
         out("  Network: use --host 0.0.0.0 to expose");
@@ -76,12 +81,12 @@ pub(crate) fn banner(banner: &Banner<'_>, style: Style) {
         let shown = if addr.ip().is_unspecified() {
             local
         } else {
-            format!("http://{addr}/")
+            format!("{scheme}://{addr}/")
         };
         out(&format!("  Local:   {}", style.paint("36", &shown)));
         out(&format!(
             "  Network: {}",
-            style.paint("36", &format!("http://{addr}/"))
+            style.paint("36", &format!("{scheme}://{addr}/"))
         ));
         err(&format!(
             "devserve: warning: listening on {}: other machines can reach this server",
@@ -91,13 +96,32 @@ pub(crate) fn banner(banner: &Banner<'_>, style: Style) {
     if banner.polling {
         out("  Watching by polling");
     }
+    if let Some((path, generated)) = banner.certificate {
+        let how = if generated { "generated" } else { "using" };
+        out(&format!(
+            "  HTTPS:   {how} the self-signed certificate {}; trust it in your browser or system store to skip the warning",
+            path.display()
+        ));
+    }
 }
 
-/// Print one line per change set until the events end.
-pub(crate) async fn print_changes(mut events: broadcast::Receiver<Event>, style: Style) {
+/// Print one line per change set (unless `quiet`) and per proxy failure
+/// until the events end.
+pub(crate) async fn print_events(
+    mut events: broadcast::Receiver<Event>,
+    style: Style,
+    quiet: bool,
+) {
     loop {
         match events.recv().await {
-            Ok(Event::Changed { paths, clients }) => out(&changed(&paths, clients, style)),
+            Ok(Event::Changed { paths, clients }) if !quiet => {
+                out(&changed(&paths, clients, style))
+            }
+            Ok(Event::ProxyFailed {
+                path,
+                backend,
+                error,
+            }) => err(&format!("devserve: proxy: {path} → {backend}: {error}")),
             Ok(_) | Err(RecvError::Lagged(_)) => {}
             Err(RecvError::Closed) => return,
         }

@@ -8,12 +8,12 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
 /// Longest line kept; the rest of a longer line is counted, not kept.
 pub(super) const MAX_LINE: usize = 4 * 1024;
-/// Most output kept for the error report (the newest lines win). The report
-/// travels as one message, and the WebSocket transport refuses (and closes
-/// the session on) frames over 64 KiB; after its two JSON encodings
-/// (message, then SockJS frame) ordinary build output grows by a third or
-/// so, and this leaves room for twice that.
-pub(super) const MAX_KEPT: usize = 24 * 1024;
+/// Most output kept for the error report (the newest lines win): generous,
+/// because the overlay should show the whole build output. The report
+/// travels as one message; after its two JSON encodings (message, then
+/// SockJS frame) output with escapes can double, which stays well inside
+/// the SockJS module's 4 MiB cap on outgoing messages.
+pub(super) const MAX_KEPT: usize = 1024 * 1024;
 
 /// Reads lines of at most `max` bytes from a pipe.
 ///
