@@ -224,3 +224,41 @@ async fn unreadable_or_mismatched_certificates_are_refused_at_start() {
     .expect_err("refused");
     assert!(error.to_string().contains("do not fit"), "{error}");
 }
+
+/// devserve's client over wss:// and sockjs-client over xhr-streaming on HTTP/2, in Chromium.
+#[tokio::test]
+async fn browsers_connect_over_wss_and_http2() {
+    if !require("chromium and playwright-core", chromium_ready()) {
+        return;
+    }
+    let (ok, output) = run_node(
+        "https_browser.mjs",
+        &[("DEVSERVE_BIN", env!("CARGO_BIN_EXE_devserve").to_string())],
+        std::time::Duration::from_secs(150),
+    )
+    .await;
+    println!("{output}");
+    assert!(ok, "devserve over HTTPS in Chromium failed:\n{output}");
+}
+
+/// webpack-dev-server 3's own client, unchanged, against devserve --https.
+#[tokio::test]
+async fn webpack_dev_server_3_client_works_over_https() {
+    if !require("chromium and playwright-core", chromium_ready()) {
+        return;
+    }
+    let (ok, output) = run_node(
+        "wds3_client.mjs",
+        &[
+            ("DEVSERVE_BIN", env!("CARGO_BIN_EXE_devserve").to_string()),
+            ("DEVSERVE_HTTPS", "1".to_string()),
+        ],
+        std::time::Duration::from_secs(200),
+    )
+    .await;
+    println!("{output}");
+    assert!(
+        ok,
+        "webpack-dev-server 3's client over HTTPS failed:\n{output}"
+    );
+}

@@ -9,6 +9,10 @@
 //   2. devserve stops -> "[WDS] Disconnected!"; restarted on the same port -> the page reloads;
 //   3. with --no-websocket the bundled sockjs-client falls back to xhr-streaming and still reloads.
 //
+// With DEVSERVE_HTTPS=1 the same runs over HTTPS (devserve --https, its certificate generated
+// into a temporary cache folder; Chromium told to accept it): wss:// for the WebSocket, and
+// xhr-streaming over HTTP/2 for the fallback.
+//
 //   DEVSERVE_BIN=target/debug/devserve node tests/node/wds3_client.mjs
 import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';
@@ -23,6 +27,9 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const BIN = process.env.DEVSERVE_BIN;
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const BUNDLE = path.join(REPO, 'node_modules', 'webpack-dev-server-3', 'client', 'index.bundle.js');
+const HTTPS = process.env.DEVSERVE_HTTPS === '1';
+const SCHEME = HTTPS ? 'https' : 'http';
+const CACHE = HTTPS ? fs.mkdtempSync(path.join(os.tmpdir(), 'devserve-cert-')) : null;
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -45,8 +52,10 @@ async function waitFor(what, check, ms = 10000) {
 const children = [];
 
 function startDevserve(root, port, extra = []) {
-  const child = spawn(BIN, [root, '--port', String(port), '--strict-port', '--no-inject', ...extra],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const tls = HTTPS ? ['--https'] : [];
+  const env = { ...process.env, NO_COLOR: '1', ...(HTTPS ? { XDG_CACHE_HOME: CACHE } : {}) };
+  const child = spawn(BIN, [root, '--port', String(port), '--strict-port', '--no-inject', ...tls, ...extra],
+    { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   child.stdout.on('data', (d) => { out += d; });
   child.stderr.on('data', (d) => { out += d; });
@@ -67,7 +76,7 @@ let context;
 let userDataDir;
 let server;
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'devserve-wds3-'));
-const r = createRunner('webpack-dev-server 3 client', {
+const r = createRunner(`webpack-dev-server 3 client over ${SCHEME}`, {
   overallMs: Number(process.env.SOCKJS_TEST_TIMEOUT_MS || 150000),
   onAbort: async () => { await Promise.all(children.map(stop)); if (context) await context.close(); },
 });
@@ -83,7 +92,8 @@ await r.group('setup', async (t) => {
   context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM, headless: true, timeout: 60000,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      ...(HTTPS ? ['--ignore-certificate-errors'] : [])],
   });
   t.ok(context, 'chromium launched');
 }, 90000);
@@ -111,7 +121,11 @@ async function openPage(port) {
   page.on('request', (req) => requests.push(`${req.method()} ${new URL(req.url()).pathname}`));
   let loads = 0;
   page.on('load', () => { loads += 1; });
-  await page.goto(`http://localhost:${port}/index.html`);
+  await page.goto(`${SCHEME}://localhost:${port}/index.html`);
+  if (HTTPS) {
+    const protocol = await page.evaluate(() => performance.getEntriesByType('navigation')[0].nextHopProtocol);
+    if (protocol !== 'h2') throw new Error(`the page loaded over ${protocol}, not HTTP/2`);
+  }
   return { page, logs, requests, loads: () => loads };
 }
 
@@ -165,5 +179,6 @@ await r.finish(async () => {
   await Promise.all(children.map(stop));
   if (context) await context.close();
   fs.rmSync(root, { recursive: true, force: true });
+  if (CACHE) fs.rmSync(CACHE, { recursive: true, force: true });
   if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
 });
