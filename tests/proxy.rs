@@ -322,3 +322,102 @@ async fn a_backend_that_is_down_or_slow_gets_502_or_504_and_devserve_keeps_servi
     assert!(get(addr, "/", &[]).await.text().contains("<p>static</p>"));
     server.shutdown().await;
 }
+
+/// A backend that sends a head, part of the body, then closes.
+async fn truncating_backend() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut head = [0u8; 4096];
+                let _ = tcp.read(&mut head).await;
+                let _ = tcp
+                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly part")
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn a_backend_that_closes_mid_response_ends_only_that_response() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let backend = truncating_backend().await;
+    let (server, _root) = devserve_with(&[format!("/api=http://{backend}")], WAIT).await;
+    let addr = server.local_addr();
+
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    tcp.write_all(&request("GET", addr, "/api/x", &[], b""))
+        .await
+        .expect("send");
+    let mut seen = Vec::new();
+    tokio::time::timeout(WAIT, tcp.read_to_end(&mut seen))
+        .await
+        .expect("the connection ends instead of hanging")
+        .ok();
+    let text = String::from_utf8_lossy(&seen);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(
+        !text.contains(&"x".repeat(1000)),
+        "a truncated body is never padded"
+    );
+    // devserve keeps serving, proxied and static requests alike.
+    assert_eq!(get(addr, "/", &[]).await.status, 200);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_large_upload_to_a_backend_that_stops_reading_gets_an_answer() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // The backend answers 413 after the head and closes without reading the body.
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let backend = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut head = [0u8; 4096];
+                let _ = tcp.read(&mut head).await;
+                let _ = tcp
+                    .write_all(b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    .await;
+            });
+        }
+    });
+    let (server, _root) = devserve_with(&[format!("/api=http://{backend}")], WAIT).await;
+    let addr = server.local_addr();
+    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let (mut reader, mut writer) = tcp.into_split();
+    let head = format!(
+        "POST /api/upload HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\n\r\n",
+        1u64 << 30
+    );
+    writer.write_all(head.as_bytes()).await.expect("head");
+    // Keep sending until devserve answers or closes; never the whole gigabyte.
+    let chunk = vec![b'x'; 64 * 1024];
+    let mut answer = Vec::new();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let mut buf = [0u8; 4096];
+    loop {
+        tokio::select! {
+            read = reader.read(&mut buf) => match read {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    answer.extend_from_slice(&buf[..n]);
+                    if answer.windows(4).any(|w| w == b"\r\n\r\n") { break; }
+                }
+            },
+            written = writer.write_all(&chunk) => if written.is_err() { break },
+            _ = tokio::time::sleep_until(deadline) => panic!("no answer to the upload"),
+        }
+    }
+    let text = String::from_utf8_lossy(&answer);
+    assert!(
+        text.starts_with("HTTP/1.1 413") || text.starts_with("HTTP/1.1 502"),
+        "{text}"
+    );
+    assert_eq!(get(addr, "/", &[]).await.status, 200);
+    server.shutdown().await;
+}
