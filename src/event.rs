@@ -28,6 +28,12 @@ pub enum Event {
         /// How many clients were told.
         clients: usize,
     },
+    /// A request named a host that is not allowed (told once per host): the
+    /// fix is `--allowed-host HOST` ([`crate::ServerBuilder::allowed_host`]).
+    HostRefused {
+        /// The host name the request asked for.
+        host: String,
+    },
     /// A proxied request got no answer from its backend (the browser got 502 or 504).
     ProxyFailed {
         /// The request path.

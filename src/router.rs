@@ -12,6 +12,7 @@ use crate::body::ResponseBody;
 use crate::client_assets::{self, Asset};
 use crate::compress::Compressor;
 use crate::config::ProxyRule;
+use crate::event::Event;
 use crate::guard::{self, GuardPolicy, Rejection};
 use crate::proxy::{self, Forwarded, Proxy};
 use crate::sockjs::SockJsServer;
@@ -19,13 +20,23 @@ use crate::static_files::{Outcome, StaticFiles};
 use http::request::Parts;
 use http::{header, HeaderName, HeaderValue, Request, Response};
 use hyper::body::Incoming;
+use std::collections::HashSet;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use tokio::sync::broadcast;
 
 /// Where the client assets are served.
 const ASSET_PREFIX: &str = "/__devserve/";
+/// Refused host names told to the embedder at most (a hostile page could
+/// send endless names).
+const MAX_REFUSED_HOSTS: usize = 64;
+/// What the page of a refused host says (never the name itself).
+const UNKNOWN_HOST_HINT: &str =
+    "devserve answers requests for localhost, *.localhost, IP addresses \
+and the names given with --allowed-host. To open it by this name, start devserve with \
+--allowed-host NAME (the terminal says which name was refused).";
 
 /// An embedder's handler for requests the static files do not answer.
 pub(crate) type Fallback = Arc<
@@ -64,6 +75,10 @@ pub(crate) struct Router {
     pub(crate) compress: Option<Compressor>,
     /// `http` or `https`: how browsers reach this server.
     pub(crate) scheme: &'static str,
+    /// Where refused hosts are reported.
+    pub(crate) events: broadcast::Sender<Event>,
+    /// Hosts already reported.
+    pub(crate) refused_hosts: Mutex<HashSet<String>>,
 }
 
 impl std::fmt::Debug for Router {
@@ -80,10 +95,7 @@ impl Router {
     pub(crate) async fn handle(&self, req: Request<Incoming>) -> Response<ResponseBody> {
         let (parts, body) = req.into_parts();
         match self.route(&parts) {
-            Route::Refused(rejection) => self.finish(
-                crate::util::plain_text(rejection.status(), rejection.message()),
-                false,
-            ),
+            Route::Refused(rejection) => self.finish(self.refusal(rejection, &parts), false),
             Route::LiveReload => {
                 let response = self.sockjs.handle(Request::from_parts(parts, body)).await;
                 self.finish(response, false)
@@ -123,6 +135,22 @@ impl Router {
                 }
             },
         }
+    }
+
+    /// The answer to a refused request. An unknown host is also told to the
+    /// embedder (once per host), and its page says how to allow it.
+    fn refusal(&self, rejection: Rejection, parts: &Parts) -> Response<ResponseBody> {
+        if !rejection.is_unknown_host() {
+            return crate::util::plain_text(rejection.status(), rejection.message());
+        }
+        if let Some(host) = guard::requested_host(parts) {
+            let mut told = crate::util::lock(&self.refused_hosts);
+            if told.len() < MAX_REFUSED_HOSTS && told.insert(host.clone()) {
+                let _ = self.events.send(Event::HostRefused { host });
+            }
+        }
+        let hint = format!("{}\n\n{UNKNOWN_HOST_HINT}", rejection.message());
+        crate::util::plain_text(rejection.status(), &hint)
     }
 
     /// Forward to `rule`'s backend, saying who asked.

@@ -193,3 +193,42 @@ async fn with_cors_a_preflight_gets_204_and_without_it_405() {
     assert_eq!(answer.header("access-control-allow-origin"), None);
     closed.shutdown().await;
 }
+
+#[tokio::test]
+async fn localhost_reaches_devserve_in_both_address_families() {
+    let root = temp_dir();
+    write(root.path(), "index.html", "<p>devserve</p>");
+    let holder = std::net::TcpListener::bind("[::1]:0")
+        .expect("this test needs IPv6 loopback (::1), which Linux has unless disabled");
+    let taken = holder.local_addr().expect("addr").port();
+    let server = Server::builder()
+        .root(root.path())
+        .bind(format!("127.0.0.1:{taken}").parse().expect("addr"))
+        .start()
+        .await
+        .expect("start");
+    let port = server.local_addr().port();
+    assert_ne!(
+        port, taken,
+        "another server on [::1]:{taken} means the port is taken"
+    );
+    for family in ["127.0.0.1", "[::1]"] {
+        let addr: std::net::SocketAddr = format!("{family}:{port}").parse().expect("addr");
+        let page = get(addr, "/", &[("Host", &format!("localhost:{port}"))]).await;
+        assert!(
+            page.text().contains("<p>devserve</p>"),
+            "{family}: {}",
+            page.text()
+        );
+    }
+    server.shutdown().await;
+
+    let strict = Server::builder()
+        .root(root.path())
+        .bind(format!("127.0.0.1:{taken}").parse().expect("addr"))
+        .strict_port(true)
+        .start()
+        .await;
+    assert!(matches!(strict, Err(Error::AddressInUse(_))), "{strict:?}");
+    drop(holder);
+}

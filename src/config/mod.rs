@@ -275,7 +275,9 @@ impl Default for WatchConfig {
 pub struct Config {
     /// The folder to serve. Default `.`.
     pub root: PathBuf,
-    /// Address to listen on. Default `127.0.0.1:8080`; port 0 picks a free one.
+    /// Address to listen on. Default `127.0.0.1:8080`; port 0 picks a free
+    /// one. `127.0.0.1` also listens on `[::1]` (where the machine has IPv6),
+    /// so `localhost` reaches devserve in either address family.
     pub addr: SocketAddr,
     /// Fail when the port is taken instead of trying the next ones. Default false.
     pub strict_port: bool,

@@ -81,6 +81,24 @@ impl Rejection {
     }
 }
 
+impl Rejection {
+    /// Whether this refuses a well-formed Host whose name is not allowed
+    /// (the case `--allowed-host` fixes).
+    pub(crate) fn is_unknown_host(&self) -> bool {
+        *self == Rejection::Forbidden(INVALID_HOST)
+    }
+}
+
+/// The host name a request asks for (lowercase, no port), when its
+/// authority parses: what to name when telling the user which host was refused.
+pub(crate) fn requested_host(parts: &Parts) -> Option<String> {
+    let bytes = match parts.uri.authority() {
+        Some(target) => target.as_str().as_bytes().to_vec(),
+        None => parts.headers.get(HOST)?.as_bytes().to_vec(),
+    };
+    parse_authority(&bytes).map(|a| a.host)
+}
+
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.status().as_u16(), self.message())

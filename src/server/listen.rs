@@ -4,7 +4,7 @@
 use super::connection::{self, Shared};
 use crate::sockjs::AcceptBackoff;
 use crate::Error;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -12,12 +12,22 @@ use tokio::sync::watch;
 /// Ports tried after the requested one is found taken.
 const PORT_ATTEMPTS: u16 = 20;
 
+/// The sockets a server listens on, and where it ended up.
+#[derive(Debug)]
+pub(super) struct Bound {
+    /// One listener, or two for the default loopback address (IPv4 and IPv6).
+    pub(super) listeners: Vec<TcpListener>,
+    /// The port asked for, when it was taken and another was used.
+    pub(super) moved_from: Option<u16>,
+}
+
 /// Listen on `addr`, or on one of the next ports when it is taken and
-/// `strict` is off. Returns the listener and, when it moved, the port asked for.
-pub(super) async fn bind(
-    addr: SocketAddr,
-    strict: bool,
-) -> Result<(TcpListener, Option<u16>), Error> {
+/// `strict` is off. `127.0.0.1` also listens on `[::1]` at the same port
+/// (where the machine has IPv6), so `localhost` reaches devserve whichever
+/// family the browser tries first, and a port counts as taken when either
+/// family holds it: another server on `[::1]` can never answer in
+/// devserve's place.
+pub(super) async fn bind(addr: SocketAddr, strict: bool) -> Result<Bound, Error> {
     let attempts = if strict || addr.port() == 0 {
         1
     } else {
@@ -28,8 +38,13 @@ pub(super) async fn bind(
             break;
         };
         let candidate = SocketAddr::new(addr.ip(), port);
-        match TcpListener::bind(candidate).await {
-            Ok(listener) => return Ok((listener, (offset > 0).then_some(addr.port()))),
+        match bind_port(candidate).await {
+            Ok(listeners) => {
+                return Ok(Bound {
+                    listeners,
+                    moved_from: (offset > 0).then_some(addr.port()),
+                })
+            }
             Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => continue,
             Err(source) => {
                 return Err(Error::Bind {
@@ -40,6 +55,28 @@ pub(super) async fn bind(
         }
     }
     Err(Error::AddressInUse(addr))
+}
+
+/// Bind `addr` (and, for `127.0.0.1`, `[::1]` at the same port). Port 0
+/// picks a port free in both families, trying again when the IPv6 side of a
+/// fresh IPv4 port happens to be taken.
+async fn bind_port(addr: SocketAddr) -> std::io::Result<Vec<TcpListener>> {
+    let tries = if addr.port() == 0 { 8 } else { 1 };
+    let mut last = std::io::Error::from(std::io::ErrorKind::AddrInUse);
+    for _ in 0..tries {
+        let first = TcpListener::bind(addr).await?;
+        if addr.ip() != IpAddr::V4(Ipv4Addr::LOCALHOST) {
+            return Ok(vec![first]);
+        }
+        let port = first.local_addr()?.port();
+        match TcpListener::bind((Ipv6Addr::LOCALHOST, port)).await {
+            Ok(second) => return Ok(vec![first, second]),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => last = e,
+            // No IPv6 on this machine: IPv4 alone is all `localhost` can mean.
+            Err(_) => return Ok(vec![first]),
+        }
+    }
+    Err(last)
 }
 
 /// Accept connections until the server stops. A failing accept (out of

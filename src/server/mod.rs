@@ -29,6 +29,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::net::TcpListener;
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 
@@ -59,7 +60,7 @@ pub struct Server {
     events: broadcast::Sender<Event>,
     changes: broadcast::Sender<ChangeSet>,
     stop: watch::Sender<bool>,
-    accept_task: JoinHandle<()>,
+    accept_tasks: Vec<JoinHandle<()>>,
     watcher: Option<Watcher>,
     certificate: Option<(PathBuf, bool)>,
 }
@@ -83,11 +84,18 @@ impl Server {
                 source,
             })?;
         let tls = config.tls.as_ref().map(Tls::new).transpose()?;
-        let (listener, requested_port) = listen::bind(config.addr, config.strict_port).await?;
-        let addr = listener.local_addr().map_err(|source| Error::Bind {
-            addr: config.addr,
-            source,
-        })?;
+        let bound = listen::bind(config.addr, config.strict_port).await?;
+        let requested_port = bound.moved_from;
+        let addr = bound
+            .listeners
+            .first()
+            .map(TcpListener::local_addr)
+            .transpose()
+            .map_err(|source| Error::Bind {
+                addr: config.addr,
+                source,
+            })?
+            .ok_or(Error::AddressInUse(config.addr))?;
         let (sockjs, hub) = live_reload_endpoint(&config);
         let (events, _) = broadcast::channel(64);
         let (changes, _) = broadcast::channel(64);
@@ -99,25 +107,27 @@ impl Server {
             announce: config.reload_on_change,
         };
         let watcher = start_watching(&config, &root, reload)?;
-        let router = Arc::new(Router {
+        let router = Arc::new(router(
+            &config,
             static_files,
-            sockjs: sockjs.clone(),
-            policy: guard_policy(&config),
-            headers: config.serve.headers.clone(),
-            cors: config.security.cors,
+            sockjs.clone(),
             fallback,
-            proxy: Proxy::new(&config.proxy, events.clone()),
-            compress: config.serve.compress.then(Compressor::new),
-            scheme: if config.tls.is_some() {
-                "https"
-            } else {
-                "http"
-            },
-        });
+            &events,
+        ));
         let certificate = tls.as_ref().map(|t| (t.cert_path.clone(), t.generated));
         let shared = Arc::new(Shared { router, tls });
         let (stop, stopped) = watch::channel(false);
-        let accept_task = tokio::spawn(listen::accept_loop(listener, shared, stopped));
+        let accept_tasks = bound
+            .listeners
+            .into_iter()
+            .map(|listener| {
+                tokio::spawn(listen::accept_loop(
+                    listener,
+                    shared.clone(),
+                    stopped.clone(),
+                ))
+            })
+            .collect();
         let _ = events.send(Event::Listening {
             addr,
             requested_port,
@@ -129,7 +139,7 @@ impl Server {
             events,
             changes,
             stop,
-            accept_task,
+            accept_tasks,
             watcher,
             certificate,
         })
@@ -195,7 +205,9 @@ impl Server {
         while self.sockjs.live_sessions() > 0 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        let _ = self.accept_task.await;
+        for task in self.accept_tasks {
+            let _ = task.await;
+        }
         drop(self.watcher);
     }
 }
@@ -285,6 +297,33 @@ fn start_watching(config: &Config, root: &Path, reload: Reload) -> Result<Option
     }
     tokio::spawn(reload.follow(changes));
     Ok(Some(watcher))
+}
+
+/// The router for `config`'s routes.
+fn router(
+    config: &Config,
+    static_files: StaticFiles,
+    sockjs: SockJsServer,
+    fallback: Option<Fallback>,
+    events: &broadcast::Sender<Event>,
+) -> Router {
+    Router {
+        static_files,
+        sockjs,
+        policy: guard_policy(config),
+        headers: config.serve.headers.clone(),
+        cors: config.security.cors,
+        fallback,
+        proxy: Proxy::new(&config.proxy, events.clone()),
+        compress: config.serve.compress.then(Compressor::new),
+        scheme: if config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        },
+        events: events.clone(),
+        refused_hosts: Default::default(),
+    }
 }
 
 /// Which hosts and origins the gates let through.
