@@ -18,7 +18,7 @@ use std::time::Duration;
 #[command(name = "devserve", version, about)]
 pub struct Cli {
     /// Folder to serve.
-    #[arg(default_value = ".")]
+    #[arg(default_value = ".", env = "DEVSERVE_DIR")]
     pub dir: PathBuf,
     /// Port to listen on; when taken, the next free one is used.
     #[arg(short, long, default_value_t = DEFAULT_PORT, env = "DEVSERVE_PORT")]
@@ -27,96 +27,120 @@ pub struct Cli {
     #[arg(long, default_value = "127.0.0.1", env = "DEVSERVE_HOST")]
     pub host: String,
     /// Fail instead of trying other ports when the port is taken.
-    #[arg(long)]
+    #[arg(env = "DEVSERVE_STRICT_PORT", long)]
     pub strict_port: bool,
     /// Open the served page in the default browser.
-    #[arg(long)]
+    #[arg(env = "DEVSERVE_OPEN", long)]
     pub open: bool,
     /// Do not reload pages on change.
-    #[arg(long)]
+    #[arg(env = "DEVSERVE_NO_LIVE_RELOAD", long)]
     pub no_live_reload: bool,
     /// Tell clients hot mode is on (pages with a hot-update runtime update in place).
-    #[arg(long)]
+    #[arg(env = "DEVSERVE_HOT", long)]
     pub hot: bool,
     /// Show build warnings in the overlay too.
-    #[arg(long, conflicts_with = "no_overlay")]
+    #[arg(env = "DEVSERVE_OVERLAY_WARNINGS", long, conflicts_with = "no_overlay")]
     pub overlay_warnings: bool,
     /// Turn the in-page error overlay off.
-    #[arg(long)]
+    #[arg(env = "DEVSERVE_NO_OVERLAY", long)]
     pub no_overlay: bool,
     /// Show build progress in the page.
-    #[arg(long)]
+    #[arg(env = "DEVSERVE_PROGRESS", long)]
     pub progress: bool,
     /// Browser console verbosity: info, warn, error, debug, trace, silent or none.
-    #[arg(long, default_value = "info", value_parser = parse_log_level)]
+    #[arg(env = "DEVSERVE_LOG_LEVEL", long, default_value = "info", value_parser = parse_log_level)]
     pub log_level: ClientLogLevel,
     /// Also watch this path (repeatable).
-    #[arg(long = "watch", value_name = "PATH")]
+    #[arg(env = "DEVSERVE_WATCH", long = "watch", value_name = "PATH")]
     pub watch: Vec<PathBuf>,
     /// Ignore changes to paths matching this glob (repeatable).
-    #[arg(long = "ignore", value_name = "GLOB")]
+    #[arg(env = "DEVSERVE_IGNORE", long = "ignore", value_name = "GLOB")]
     pub ignore: Vec<String>,
     /// Poll for changes every MS milliseconds (for Docker, WSL and network mounts).
-    #[arg(long, value_name = "MS", num_args = 0..=1, default_missing_value = DEFAULT_POLL_MS)]
+    #[arg(env = "DEVSERVE_POLL", long, value_name = "MS", num_args = 0..=1, default_missing_value = DEFAULT_POLL_MS)]
     pub poll: Option<u64>,
     /// Wait this many milliseconds of quiet after a change before reloading
     /// (it stretches for bursts); raise it if a build's writes arrive as several reloads.
-    #[arg(long, value_name = "MS", default_value_t = millis(DEFAULT_DEBOUNCE))]
+    #[arg(env = "DEVSERVE_DEBOUNCE", long, value_name = "MS", default_value_t = millis(DEFAULT_DEBOUNCE))]
     pub debounce: u64,
     /// Do not watch for changes at all.
-    #[arg(long)]
+    #[arg(env = "DEVSERVE_NO_WATCH", long)]
     pub no_watch: bool,
     /// Serve /index.html for missing paths without an extension (single-page apps).
-    #[arg(long)]
+    #[arg(env = "DEVSERVE_SPA", long)]
     pub spa: bool,
     /// Add a response header, 'Name: value' (repeatable).
-    #[arg(long = "header", value_name = "HEADER")]
+    #[arg(env = "DEVSERVE_HEADER", long = "header", value_name = "HEADER")]
     pub header: Vec<String>,
     /// Let any origin read static files (Access-Control-Allow-Origin: *).
-    #[arg(long)]
+    #[arg(env = "DEVSERVE_CORS", long)]
     pub cors: bool,
     /// Accept this Host name besides localhost and IP addresses (repeatable; '.example.com' covers subdomains).
-    #[arg(long = "allowed-host", value_name = "HOST")]
+    #[arg(
+        env = "DEVSERVE_ALLOWED_HOST",
+        long = "allowed-host",
+        value_name = "HOST"
+    )]
     pub allowed_host: Vec<String>,
     /// Do not compress responses (brotli/gzip are on by default).
-    #[arg(long)]
+    #[arg(env = "DEVSERVE_NO_COMPRESS", long)]
     pub no_compress: bool,
     /// Do not inject the reload client into HTML pages.
-    #[arg(long)]
+    #[arg(env = "DEVSERVE_NO_INJECT", long)]
     pub no_inject: bool,
     /// Do not offer WebSocket on the live-reload endpoint (clients fall back to HTTP streaming).
-    #[arg(long)]
+    #[arg(env = "DEVSERVE_NO_WEBSOCKET", long)]
     pub no_websocket: bool,
     /// Serve dotfiles such as .env (hidden by default).
-    #[arg(long)]
+    #[arg(env = "DEVSERVE_SHOW_HIDDEN", long)]
     pub show_hidden: bool,
     /// Follow symlinks that lead outside the served folder.
-    #[arg(long)]
+    #[arg(env = "DEVSERVE_FOLLOW_SYMLINKS", long)]
     pub follow_symlinks: bool,
     /// Forward requests under PREFIX to a backend, PREFIX=URL (repeatable;
     /// e.g. /api=http://127.0.0.1:3000; the longest prefix wins).
-    #[arg(long = "proxy", value_name = "PREFIX=URL", value_parser = parse_proxy_rule)]
+    #[arg(env = "DEVSERVE_PROXY", long = "proxy", value_name = "PREFIX=URL", value_parser = parse_proxy_rule)]
     pub proxy: Vec<ProxyRule>,
     /// Milliseconds a proxy backend gets to connect and answer before the browser gets 504.
-    #[arg(long, value_name = "MS", default_value_t = millis(DEFAULT_PROXY_TIMEOUT))]
+    #[arg(env = "DEVSERVE_PROXY_TIMEOUT", long, value_name = "MS", default_value_t = millis(DEFAULT_PROXY_TIMEOUT))]
     pub proxy_timeout: u64,
     /// Serve HTTPS (and HTTP/2) with a self-signed certificate for this
     /// machine, generated once and kept in the user's cache folder.
-    #[arg(long)]
+    #[arg(env = "DEVSERVE_HTTPS", long)]
     pub https: bool,
     /// Serve HTTPS with this PEM certificate (chain); needs --key.
-    #[arg(long, value_name = "FILE", requires = "key")]
+    #[arg(env = "DEVSERVE_CERT", long, value_name = "FILE", requires = "key")]
     pub cert: Option<PathBuf>,
     /// The PEM private key of --cert.
-    #[arg(long, value_name = "FILE", requires = "cert")]
+    #[arg(env = "DEVSERVE_KEY", long, value_name = "FILE", requires = "cert")]
     pub key: Option<PathBuf>,
     /// Run this shell command on start and after every change, and report
     /// its result to the browsers (errors appear in the overlay).
-    #[arg(long, value_name = "COMMAND")]
+    #[arg(env = "DEVSERVE_EXEC", long, value_name = "COMMAND")]
     pub exec: Option<String>,
     /// Print only errors.
-    #[arg(short, long)]
+    #[arg(env = "DEVSERVE_QUIET", short, long)]
     pub quiet: bool,
+    /// What else to print: `requests` prints one line per request (method,
+    /// path, status, size, time).
+    #[arg(env = "DEVSERVE_LOG", long, value_name = "WHAT", value_enum)]
+    pub log: Vec<LogWhat>,
+    /// Print one line per request (the same as --log requests).
+    #[arg(env = "DEVSERVE_VERBOSE", short, long)]
+    pub verbose: bool,
+    /// Read settings from this TOML file (default: devserve.toml in the
+    /// working folder, when there is one). Flags and DEVSERVE_* variables win.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print the merged settings (flags, environment, file, defaults) as TOML and exit.
+    #[arg(long)]
+    pub print_config: bool,
+    /// Print a shell completion script and exit.
+    #[arg(long, value_name = "SHELL", value_enum)]
+    pub completions: Option<clap_complete::Shell>,
+    /// Print the man page (roff) and exit.
+    #[arg(long)]
+    pub man: bool,
     /// Live-reload heartbeat interval in milliseconds (for testing clients).
     #[arg(long, value_name = "MS", default_value_t = millis(DEFAULT_HEARTBEAT), hide = true)]
     pub heartbeat_ms: u64,
@@ -174,6 +198,7 @@ impl Cli {
             },
             tls: self.tls(),
             reload_on_change: self.exec.is_none(),
+            log_requests: self.verbose || self.log.contains(&LogWhat::Requests),
         };
         config.validate().map_err(flag_error)?;
         Ok(config)
@@ -295,4 +320,11 @@ mod tests {
         );
         assert_eq!(parse(&["--poll", "100"]).poll, Some(100));
     }
+}
+
+/// What `--log` can add to the terminal output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogWhat {
+    /// One line per request.
+    Requests,
 }

@@ -1,6 +1,7 @@
 //! What a running server reports to whoever embeds it (the CLI prints these).
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 /// Something that happened in a running server.
 ///
@@ -27,6 +28,19 @@ pub enum Event {
         paths: Vec<String>,
         /// How many clients were told.
         clients: usize,
+    },
+    /// A request was answered (only with [`crate::Config::log_requests`]).
+    Request {
+        /// The method.
+        method: String,
+        /// The path, without the query.
+        path: String,
+        /// The response status.
+        status: u16,
+        /// The body's length, when known up front (not for streams).
+        bytes: Option<u64>,
+        /// From the request's arrival to the response head.
+        elapsed: Duration,
     },
     /// A request named a host that is not allowed (told once per host): the
     /// fix is `--allowed-host HOST` ([`crate::ServerBuilder::allowed_host`]).

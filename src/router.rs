@@ -79,6 +79,8 @@ pub(crate) struct Router {
     pub(crate) events: broadcast::Sender<Event>,
     /// Hosts already reported.
     pub(crate) refused_hosts: Mutex<HashSet<String>>,
+    /// Report every request as an event.
+    pub(crate) log_requests: bool,
 }
 
 impl std::fmt::Debug for Router {
@@ -91,8 +93,32 @@ impl std::fmt::Debug for Router {
 }
 
 impl Router {
-    /// Answer one request.
+    /// Answer one request, and report it when the request log is on.
     pub(crate) async fn handle(&self, req: Request<Incoming>) -> Response<ResponseBody> {
+        if !self.log_requests {
+            return self.answer(req).await;
+        }
+        let started = std::time::Instant::now();
+        let method = req.method().to_string();
+        let path = req.uri().path().to_string();
+        let response = self.answer(req).await;
+        let bytes = response
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
+        let _ = self.events.send(Event::Request {
+            method,
+            path,
+            status: response.status().as_u16(),
+            bytes,
+            elapsed: started.elapsed(),
+        });
+        response
+    }
+
+    /// The response to one request.
+    async fn answer(&self, req: Request<Incoming>) -> Response<ResponseBody> {
         let (parts, body) = req.into_parts();
         match self.route(&parts) {
             Route::Refused(rejection) => self.finish(self.refusal(rejection, &parts), false),

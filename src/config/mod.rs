@@ -297,6 +297,8 @@ pub struct Config {
     /// Announce change sets to browsers by itself. Default true; off when a
     /// build tool reports builds instead.
     pub reload_on_change: bool,
+    /// Report every answered request as an [`crate::Event::Request`]. Default false.
+    pub log_requests: bool,
 }
 
 impl Default for Config {
@@ -316,6 +318,7 @@ impl Default for Config {
             proxy: ProxyConfig::default(),
             tls: None,
             reload_on_change: true,
+            log_requests: false,
         }
     }
 }

@@ -86,27 +86,55 @@ impl Exec {
 impl Builder {
     /// Build now, then after every change set, until the changes end.
     async fn run(&self, mut changes: broadcast::Receiver<ChangeSet>, latest: &Latest) {
-        let mut pending = true;
+        let mut pending = Some("devserve started".to_string());
         loop {
-            if !pending {
-                match changes.recv().await {
-                    Ok(_) | Err(RecvError::Lagged(_)) => {}
+            let cause = match pending.take() {
+                Some(cause) => cause,
+                None => match changes.recv().await {
+                    Ok(set) => self.describe(&set),
+                    Err(RecvError::Lagged(_)) => "files changed".to_string(),
                     Err(RecvError::Closed) => return,
-                }
+                },
+            };
+            if !self.quiet {
+                term::out(&format!("[exec] {cause} → building…"));
             }
             pending = self.build(&mut changes, latest).await;
         }
     }
 
-    /// One build; returns whether a source change during it asks for another.
-    async fn build(&self, changes: &mut broadcast::Receiver<ChangeSet>, latest: &Latest) -> bool {
+    /// What a change set says to the user: `src/a.ts changed (+2 more)`.
+    fn describe(&self, set: &ChangeSet) -> String {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let shown = |p: &std::path::PathBuf| {
+            p.strip_prefix(&cwd)
+                .or_else(|_| p.strip_prefix(&self.root))
+                .unwrap_or(p)
+                .display()
+                .to_string()
+        };
+        match set.paths.first() {
+            Some(first) if set.paths.len() > 1 => {
+                format!("{} changed (+{} more)", shown(first), set.paths.len() - 1)
+            }
+            Some(first) => format!("{} changed", shown(first)),
+            None => "files changed".to_string(),
+        }
+    }
+
+    /// One build; returns the source change during it that asks for another.
+    async fn build(
+        &self,
+        changes: &mut broadcast::Receiver<ChangeSet>,
+        latest: &Latest,
+    ) -> Option<String> {
         self.handle.invalid();
         if self.progress {
             self.handle
                 .progress(0, &format!("running {}", self.command));
         }
         let started = Instant::now();
-        let mut again = false;
+        let mut again = None;
         let status = match self.spawn_and_follow(changes, &mut again, latest).await {
             Ok(done) => done,
             Err(error) => {
@@ -121,7 +149,7 @@ impl Builder {
         tokio::pin!(cooldown);
         loop {
             tokio::select! {
-                change = changes.recv() => again |= self.is_source_change(change),
+                change = changes.recv() => self.note_source_change(change, &mut again),
                 _ = &mut cooldown => break,
             }
         }
@@ -138,16 +166,18 @@ impl Builder {
                 self.handle.ok("");
                 if !self.quiet {
                     term::out(&format!(
-                        "[exec] `{}` succeeded in {elapsed:.0?}",
-                        self.command
+                        "[exec] `{}` {} in {elapsed:.0?}",
+                        self.command,
+                        term::paint(anstyle::AnsiColor::Green, "succeeded")
                     ));
                 }
             }
             Outcome::Failed { code, report } => {
                 self.handle.errors("", vec![report]);
                 term::err(&format!(
-                    "[exec] `{}` failed with {code} after {elapsed:.0?}",
-                    self.command
+                    "[exec] `{}` {} with {code} after {elapsed:.0?}",
+                    self.command,
+                    term::paint(anstyle::AnsiColor::Red, "failed")
                 ));
             }
         }
@@ -158,7 +188,7 @@ impl Builder {
     async fn spawn_and_follow(
         &self,
         changes: &mut broadcast::Receiver<ChangeSet>,
-        again: &mut bool,
+        again: &mut Option<String>,
         latest: &Latest,
     ) -> std::io::Result<(ExitStatus, Kept)> {
         let previous = latest
@@ -200,25 +230,29 @@ impl Builder {
                     }
                     None => err = None,
                 },
-                change = changes.recv() => *again |= self.is_source_change(change),
+                change = changes.recv() => self.note_source_change(change, again),
             }
         }
         loop {
             tokio::select! {
                 status = &mut exit => return Ok((status.map_err(std::io::Error::other)??, kept)),
-                change = changes.recv() => *again |= self.is_source_change(change),
+                change = changes.recv() => self.note_source_change(change, again),
             }
         }
     }
 
-    /// A change outside the served folder (or one that cannot be placed) is a
-    /// source change; one inside it is the build's own output.
-    fn is_source_change(&self, change: Result<ChangeSet, RecvError>) -> bool {
-        match change {
-            Ok(set) => set.rescan || set.paths.iter().any(|p| !p.starts_with(&self.root)),
-            Err(RecvError::Lagged(_)) => true,
-            Err(RecvError::Closed) => false,
-        }
+    /// Keep the first source change seen during a build in `again`: a
+    /// change outside the served folder (or one that cannot be placed); one
+    /// inside it is the build's own output.
+    fn note_source_change(&self, change: Result<ChangeSet, RecvError>, again: &mut Option<String>) {
+        let cause = match change {
+            Ok(set) if set.rescan || set.paths.iter().any(|p| !p.starts_with(&self.root)) => {
+                self.describe(&set)
+            }
+            Err(RecvError::Lagged(_)) => "files changed".to_string(),
+            Ok(_) | Err(RecvError::Closed) => return,
+        };
+        again.get_or_insert(cause);
     }
 }
 
@@ -262,6 +296,8 @@ fn shell(command: &str) -> tokio::process::Command {
     } else {
         let mut c = tokio::process::Command::new("sh");
         c.args(["-c", command]);
+        // Real tools keep their colours for the overlay (which renders ANSI).
+        c.env("FORCE_COLOR", "1").env("CLICOLOR_FORCE", "1");
         c
     }
 }

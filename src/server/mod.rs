@@ -97,7 +97,8 @@ impl Server {
             })?
             .ok_or(Error::AddressInUse(config.addr))?;
         let (sockjs, hub) = live_reload_endpoint(&config);
-        let (events, _) = broadcast::channel(64);
+        // Roomy enough for a burst of request-log events between two prints.
+        let (events, _) = broadcast::channel(1024);
         let (changes, _) = broadcast::channel(64);
         let reload = Reload {
             hub: hub.clone(),
@@ -323,6 +324,7 @@ fn router(
         },
         events: events.clone(),
         refused_hosts: Default::default(),
+        log_requests: config.log_requests,
     }
 }
 
