@@ -1,0 +1,321 @@
+//! The watcher thread: reads notify's events, turns them into changes under
+//! the roots, keeps one watch per non-ignored folder, falls back to polling
+//! when the watch limit is hit, and re-arms roots that went away.
+//!
+//! It hands stamped batches to the coalescer task over an unbounded tokio
+//! channel (whose `send` is synchronous, so no runtime worker is ever blocked).
+
+use std::fs;
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant, SystemTime};
+
+use notify::event::{EventKind, ModifyKind, RenameMode};
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::backend::Backend;
+use super::filter::{classify, kind_of, IgnoreMatcher, Relevance};
+use super::roots::{Rearm, Root, Roots};
+use super::types::{Batch, Hooks, Msg};
+use super::{ChangeKind, WatchError};
+
+/// How often a deleted root is looked for again.
+pub(crate) const REARM_INTERVAL: Duration = Duration::from_millis(250);
+/// A metadata-only event counts as a write when the file's mtime is this recent.
+const RECENT_WRITE: Duration = Duration::from_secs(2);
+
+/// What `EventLoop::new` needs.
+#[derive(Debug)]
+pub(crate) struct Setup {
+    pub(crate) roots: Vec<Root>,
+    pub(crate) ignore: IgnoreMatcher,
+    pub(crate) poll: Option<Duration>,
+    pub(crate) msg_tx: mpsc::Sender<Msg>,
+    pub(crate) out: UnboundedSender<Batch>,
+    pub(crate) polling: Arc<AtomicBool>,
+    pub(crate) hooks: Hooks,
+}
+
+/// State owned by the watcher thread.
+#[derive(Debug)]
+pub(crate) struct EventLoop {
+    pub(super) roots: Roots,
+    pub(super) backend: Backend,
+    out: UnboundedSender<Batch>,
+    last_rearm: Instant,
+}
+
+fn is_dir(p: &Path) -> bool {
+    fs::symlink_metadata(p).is_ok_and(|m| m.is_dir())
+}
+
+/// Whether a created entry is something a writer will close (a regular file,
+/// or an entry already gone whose kind is unknown); links and special files
+/// get no close.
+fn may_be_closed(p: &Path) -> bool {
+    fs::symlink_metadata(p).map_or(true, |m| m.is_file())
+}
+
+/// Whether the file was written recently (what `touch` does).
+fn recently_written(p: &Path) -> bool {
+    let Ok(meta) = fs::metadata(p) else {
+        return false;
+    };
+    if meta.is_dir() {
+        return false;
+    }
+    meta.modified()
+        .ok()
+        .and_then(|m| SystemTime::now().duration_since(m).ok())
+        .is_some_and(|age| age <= RECENT_WRITE)
+}
+
+impl EventLoop {
+    /// Create the backend (native, or polling when asked or when native fails)
+    /// and arm every root. Walks the trees synchronously.
+    pub(crate) fn new(setup: Setup) -> Result<EventLoop, WatchError> {
+        let roots = Roots::new(setup.roots, setup.ignore);
+        let backend = Backend::start(
+            setup.poll,
+            setup.msg_tx,
+            setup.polling,
+            setup.hooks,
+            &roots.first_given(),
+        )?;
+        let mut ev = EventLoop {
+            roots,
+            backend,
+            out: setup.out,
+            last_rearm: Instant::now(),
+        };
+        for i in 0..ev.roots.len() {
+            if let Err(e) = ev.roots.arm(i, &mut ev.backend) {
+                let path = ev.roots.given(i);
+                ev.fall_back_to_poll(&e, &path, false)?;
+                break; // fall_back_to_poll re-armed every root
+            }
+        }
+        Ok(ev)
+    }
+
+    /// The thread body: runs until `Shutdown`, or until the coalescer is gone.
+    pub(crate) fn run(mut self, rx: mpsc::Receiver<Msg>) {
+        loop {
+            let msg = if self.roots.any_missing() {
+                match rx.recv_timeout(REARM_INTERVAL) {
+                    Ok(msg) => Some(msg),
+                    Err(mpsc::RecvTimeoutError::Timeout) => None,
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                }
+            } else {
+                match rx.recv() {
+                    Ok(msg) => Some(msg),
+                    Err(_) => break,
+                }
+            };
+            match msg {
+                Some(Msg::Shutdown) => break,
+                Some(Msg::Event(Ok(event))) => self.on_event(event),
+                Some(Msg::Event(Err(e))) => self.on_error(e),
+                None => {}
+            }
+            if self.roots.any_missing() && self.last_rearm.elapsed() >= REARM_INTERVAL {
+                self.last_rearm = Instant::now();
+                let mut batch = Batch::now();
+                for i in 0..self.roots.len() {
+                    self.rearm(i, &mut batch);
+                }
+                self.send(batch);
+            }
+            if self.out.is_closed() {
+                break;
+            }
+        }
+        tracing::debug!("file watcher stopped");
+    }
+
+    fn send(&self, batch: Batch) {
+        if !batch.is_empty() {
+            // Err only when the coalescer is gone; the loop then stops.
+            let _ = self.out.send(batch);
+        }
+    }
+
+    pub(super) fn on_event(&mut self, event: notify::Event) {
+        let mut batch = Batch::now();
+        batch.rescan = event.need_rescan();
+        let relevance = classify(&event.kind);
+        if relevance == Relevance::Drop {
+            self.send(batch);
+            return;
+        }
+        if event.paths.is_empty() {
+            // A change we cannot place: reload everything.
+            batch.rescan = true;
+        }
+        // Only removals and renames can take a root's folder away (or put a
+        // new folder at its path).
+        let root_affecting = matches!(
+            event.kind,
+            EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_))
+        );
+        for (idx, p) in event.paths.iter().enumerate() {
+            for i in self.roots.linked_by(p) {
+                self.relink(i, &mut batch);
+            }
+            if root_affecting {
+                for i in self.roots.watching(p) {
+                    self.roots.disturbed(i, &mut self.backend);
+                    self.rearm(i, &mut batch);
+                }
+            }
+            self.on_path(&event.kind, relevance, idx, p, &mut batch);
+        }
+        self.send(batch);
+    }
+
+    /// One path of a relevant event: filter it, keep the watches in step, and
+    /// add it to the batch.
+    fn on_path(
+        &mut self,
+        kind: &EventKind,
+        relevance: Relevance,
+        idx: usize,
+        p: &Path,
+        batch: &mut Batch,
+    ) {
+        let Some((path, is_root)) = self.roots.accept(p) else {
+            return;
+        };
+        // Polling reports a folder's mtime when its entries change; the
+        // entries report themselves.
+        let metadata_only = matches!(kind, EventKind::Modify(ModifyKind::Metadata(_)));
+        if metadata_only && is_dir(&path) {
+            return;
+        }
+        if relevance == Relevance::IfRecentlyWritten && !recently_written(&path) {
+            return;
+        }
+        let mut change = kind_of(kind, idx);
+        match &mut change {
+            ChangeKind::Created { awaits_close } | ChangeKind::Written { awaits_close } => {
+                *awaits_close = self.backend.reports_close() && may_be_closed(&path);
+            }
+            _ => {}
+        }
+        if matches!(change, ChangeKind::Created { .. }) && is_dir(&path) {
+            change = ChangeKind::CreatedFolder;
+        }
+        // Roots are re-armed by `rearm` / `relink`.
+        if self.backend.per_dir() && !is_root {
+            self.track_structure(kind, idx, &path, batch);
+        }
+        batch.add(path, change);
+    }
+
+    /// Keep one watch per folder: add watches for new folders (emitting the
+    /// files already inside, which a late watch would miss), drop them for
+    /// removed or renamed-away ones.
+    fn track_structure(&mut self, kind: &EventKind, idx: usize, path: &Path, batch: &mut Batch) {
+        let gone = match kind {
+            EventKind::Remove(_) => true,
+            EventKind::Modify(ModifyKind::Name(RenameMode::From)) => true,
+            EventKind::Modify(ModifyKind::Name(RenameMode::Both)) => idx == 0,
+            EventKind::Create(_) | EventKind::Modify(ModifyKind::Name(_)) | EventKind::Any => false,
+            _ => return,
+        };
+        if gone {
+            self.backend.drop_tree(path);
+        }
+        if is_dir(path) && !self.backend.is_watched(path) {
+            match self.roots.add_tree(path, true, &mut self.backend) {
+                Ok(found) => {
+                    for f in found {
+                        batch.add(f, ChangeKind::Touched);
+                    }
+                }
+                Err(e) => {
+                    if let Err(err) = self.fall_back_to_poll(&e, path, true) {
+                        tracing::error!("file watcher: {err}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Re-arm root `i` if it is missing and back; note in `batch` what that means.
+    fn rearm(&mut self, i: usize, batch: &mut Batch) {
+        let outcome = self.roots.rearm(i, &mut self.backend);
+        self.note(i, outcome, batch);
+    }
+
+    /// Root `i`'s symlink changed: follow it.
+    fn relink(&mut self, i: usize, batch: &mut Batch) {
+        if let Some(outcome) = self.roots.relink(i, &mut self.backend) {
+            self.note(i, outcome, batch);
+        }
+    }
+
+    fn note(&mut self, i: usize, outcome: Rearm, batch: &mut Batch) {
+        let Rearm::Back { retarget, limit } = outcome else {
+            return;
+        };
+        // Files may have been written before the new watch existed.
+        batch.rescan = true;
+        batch.retargeted.extend(retarget);
+        if let Some(e) = limit {
+            let path = self.roots.given(i);
+            if let Err(err) = self.fall_back_to_poll(&e, &path, true) {
+                tracing::error!("file watcher: {err}");
+            }
+        }
+    }
+
+    fn on_error(&mut self, e: notify::Error) {
+        if super::backend::is_limit_error(&e) {
+            let path = e.paths.first().cloned().unwrap_or_default();
+            if let Err(err) = self.fall_back_to_poll(&e, &path, true) {
+                tracing::error!("file watcher: {err}");
+            }
+            return;
+        }
+        let mut batch = Batch::now();
+        for p in &e.paths {
+            if fs::metadata(p).is_ok() {
+                continue;
+            }
+            for i in self.roots.watching(p) {
+                self.roots.disturbed(i, &mut self.backend);
+                self.rearm(i, &mut batch);
+            }
+            self.backend.drop_tree(p);
+        }
+        self.send(batch);
+        tracing::debug!("file watcher error: {e}");
+    }
+
+    /// Replace the native watcher by a `PollWatcher` and re-arm everything.
+    /// `runtime`: events may have been missed, so ask for a full reload.
+    fn fall_back_to_poll(
+        &mut self,
+        cause: &notify::Error,
+        path: &Path,
+        runtime: bool,
+    ) -> Result<(), WatchError> {
+        if !self.backend.switch_to_poll(cause, path)? {
+            return Ok(());
+        }
+        for i in 0..self.roots.len() {
+            // A PollWatcher never reports limits.
+            let _ = self.roots.arm(i, &mut self.backend);
+        }
+        if runtime {
+            self.send(Batch::rescan());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,75 @@
+//! Types shared by the watcher's parts: the messages the watcher thread
+//! receives, the batches it hands to the coalescer task, and test hooks.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use super::{ChangeKind, RootRetarget};
+
+/// Messages to the watcher thread.
+#[derive(Debug)]
+pub(crate) enum Msg {
+    /// Something from notify's callback.
+    Event(notify::Result<notify::Event>),
+    /// The public `Watcher` was dropped.
+    Shutdown,
+}
+
+/// One path and what happened to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Change {
+    /// Absolute, under a canonical root.
+    pub(crate) path: PathBuf,
+    /// What happened.
+    pub(crate) kind: ChangeKind,
+}
+
+/// Changes found at one instant, for the coalescer.
+#[derive(Debug)]
+pub(crate) struct Batch {
+    /// When the watcher thread received the event.
+    pub(crate) at: Instant,
+    /// The changed paths, in event order.
+    pub(crate) changes: Vec<Change>,
+    /// Reload everything.
+    pub(crate) rescan: bool,
+    /// Roots that now resolve elsewhere.
+    pub(crate) retargeted: Vec<RootRetarget>,
+}
+
+impl Batch {
+    /// An empty batch stamped now.
+    pub(crate) fn now() -> Batch {
+        Batch {
+            at: Instant::now(),
+            changes: Vec::new(),
+            rescan: false,
+            retargeted: Vec::new(),
+        }
+    }
+
+    /// A batch that asks for a full reload.
+    pub(crate) fn rescan() -> Batch {
+        Batch {
+            rescan: true,
+            ..Batch::now()
+        }
+    }
+
+    /// Whether there is anything to send.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.changes.is_empty() && !self.rescan && self.retargeted.is_empty()
+    }
+
+    /// Add a change of `kind` to `path`.
+    pub(crate) fn add(&mut self, path: PathBuf, kind: ChangeKind) {
+        self.changes.push(Change { path, kind });
+    }
+}
+
+/// Test hooks (never set in production).
+#[derive(Debug, Default)]
+pub(crate) struct Hooks {
+    /// How many native `watch` calls succeed before a simulated ENOSPC.
+    pub(crate) native_watch_budget: Option<usize>,
+}
