@@ -9,7 +9,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use notify::{RecursiveMode, Watcher as _};
 
@@ -295,7 +295,7 @@ fn warn_fallback(cause: &notify::Error, path: Option<&Path>, interval: Duration)
 fn handler(tx: mpsc::Sender<Msg>) -> impl FnMut(notify::Result<notify::Event>) + Send + 'static {
     move |res| {
         // The thread is gone only while shutting down: nothing left to tell.
-        let _ = tx.send(Msg::Event(res));
+        let _ = tx.send(Msg::Event(res, Instant::now()));
     }
 }
 

@@ -4,7 +4,7 @@
 //! file system (does a path created within the set still exist?) goes through
 //! a replaceable probe, so the rules below are tested without sleeping.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -47,8 +47,12 @@ pub enum ChangeKind {
     },
     /// A file opened for writing was closed: its write is complete.
     Closed,
-    /// The path was removed, or renamed away.
+    /// The path was removed.
     Removed,
+    /// The path was renamed away. The other half of the rename (its target)
+    /// usually follows at once; until it does, the set waits the whole burst
+    /// window, so a rename is not cut in two.
+    RenamedFrom,
     /// Something was renamed onto the path (the end of an atomic save).
     RenamedTo,
     /// Any other change (metadata, an unspecific event, a file found in a new
@@ -64,7 +68,10 @@ impl ChangeKind {
             ChangeKind::Created { awaits_close } | ChangeKind::Written { awaits_close } => {
                 awaits_close.then_some(true)
             }
-            ChangeKind::Closed | ChangeKind::Removed | ChangeKind::RenamedTo => Some(false),
+            ChangeKind::Closed
+            | ChangeKind::Removed
+            | ChangeKind::RenamedFrom
+            | ChangeKind::RenamedTo => Some(false),
             ChangeKind::CreatedFolder | ChangeKind::Touched => None,
         }
     }
@@ -138,11 +145,13 @@ enum Due {
 ///   quiet window, or `max_delay` after its first event, whichever comes
 ///   first. The window is `quiet × distinct paths`, at most the burst ceiling
 ///   ([`DEFAULT_BURST_QUIET`], see [`Coalescer::with_burst_quiet`]) and never
-///   less than `quiet`; a set with a new folder waits the whole ceiling (its
-///   files usually follow).
+///   less than `quiet`; a set with a new folder (its files usually follow) or
+///   with a rename seen only from its source waits the whole ceiling.
 ///
 /// When the set is taken, a path created within it that no longer exists
-/// (the temp file of `sed -i` or of a write-then-rename save) is left out.
+/// (the temp file of `sed -i` or of a write-then-rename save) is left out,
+/// and so is its removal or rename in the next set (the set may fall due by
+/// the stamps before the rename, yet be taken after it).
 ///
 /// ```
 /// # use std::time::{Duration, Instant};
@@ -162,11 +171,16 @@ pub struct Coalescer {
     entries: BTreeMap<PathBuf, Entry>,
     open: usize,
     new_folders: usize,
+    /// Renames seen from their source but not yet at a target.
+    unpaired: usize,
     rescan: bool,
     retargeted: Vec<RootRetarget>,
     first: Option<Instant>,
     last: Option<Instant>,
     previous: Option<Previous>,
+    /// Paths created within the previous set and left out of it (gone when
+    /// it was taken). Their removal in this set is no change either.
+    vanished: BTreeSet<PathBuf>,
     probe: Probe,
 }
 
@@ -181,11 +195,13 @@ impl Coalescer {
             entries: BTreeMap::new(),
             open: 0,
             new_folders: 0,
+            unpaired: 0,
             rescan: false,
             retargeted: Vec::new(),
             first: None,
             last: None,
             previous: None,
+            vanished: BTreeSet::new(),
             probe: Probe(Arc::new(path_exists)),
         }
     }
@@ -207,9 +223,9 @@ impl Coalescer {
 
     /// The quiet window for the pending set: `quiet × distinct paths`,
     /// clamped to `[quiet, max(quiet, burst ceiling)]`; the ceiling itself
-    /// when a new folder is pending.
+    /// when a new folder or half a rename is pending.
     pub fn quiet_window(&self) -> Duration {
-        if self.new_folders > 0 {
+        if self.new_folders > 0 || self.unpaired > 0 {
             return self.quiet.max(self.burst_quiet);
         }
         let n = u32::try_from(self.entries.len().max(1)).unwrap_or(u32::MAX);
@@ -226,6 +242,11 @@ impl Coalescer {
     /// Record one event of `kind` for `path` at `now`.
     pub fn record(&mut self, path: PathBuf, kind: ChangeKind, now: Instant) {
         self.touch(now);
+        match kind {
+            ChangeKind::RenamedFrom => self.unpaired += 1,
+            ChangeKind::RenamedTo => self.unpaired = self.unpaired.saturating_sub(1),
+            _ => {}
+        }
         if let Some(entry) = self.entries.get_mut(&path) {
             let was_open = entry.open;
             if let Some(open) = kind.opens() {
@@ -243,8 +264,13 @@ impl Coalescer {
             self.rescan = true;
             return;
         }
+        // A temp file whose set fell due (by the stamps) before its rename
+        // arrived, but was taken after it, was left out of that set: its
+        // rename away here is part of the same non-change.
+        let vanished = matches!(kind, ChangeKind::Removed | ChangeKind::RenamedFrom)
+            && self.vanished.contains(&path);
         let entry = Entry {
-            born: kind.creates(),
+            born: kind.creates() || vanished,
             open: kind.opens() == Some(true),
             new_folder: kind == ChangeKind::CreatedFolder,
             last: kind,
@@ -346,12 +372,17 @@ impl Coalescer {
         let end = self.last.take().unwrap_or(first);
         self.open = 0;
         self.new_folders = 0;
+        self.unpaired = 0;
         let probe = &self.probe.0;
-        let paths: Vec<PathBuf> = std::mem::take(&mut self.entries)
-            .into_iter()
-            .filter(|(path, entry)| !entry.born || probe(path))
-            .map(|(path, _)| path)
-            .collect();
+        let mut paths = Vec::new();
+        self.vanished.clear();
+        for (path, entry) in std::mem::take(&mut self.entries) {
+            if !entry.born || probe(&path) {
+                paths.push(path);
+            } else {
+                self.vanished.insert(path);
+            }
+        }
         let rescan = std::mem::replace(&mut self.rescan, false);
         let retargeted = std::mem::take(&mut self.retargeted);
         self.previous = Some(Previous {

@@ -116,13 +116,13 @@ impl EventLoop {
             };
             match msg {
                 Some(Msg::Shutdown) => break,
-                Some(Msg::Event(Ok(event))) => self.on_event(event),
-                Some(Msg::Event(Err(e))) => self.on_error(e),
+                Some(Msg::Event(Ok(event), at)) => self.on_event(event, at),
+                Some(Msg::Event(Err(e), at)) => self.on_error(e, at),
                 None => {}
             }
             if self.roots.any_missing() && self.last_rearm.elapsed() >= REARM_INTERVAL {
                 self.last_rearm = Instant::now();
-                let mut batch = Batch::now();
+                let mut batch = Batch::at(Instant::now());
                 for i in 0..self.roots.len() {
                     self.rearm(i, &mut batch);
                 }
@@ -142,11 +142,19 @@ impl EventLoop {
         }
     }
 
-    pub(super) fn on_event(&mut self, event: notify::Event) {
-        let mut batch = Batch::now();
+    pub(super) fn on_event(&mut self, event: notify::Event, at: Instant) {
+        let mut batch = Batch::at(at);
         batch.rescan = event.need_rescan();
         let relevance = classify(&event.kind);
-        if relevance == Relevance::Drop {
+        // inotify reports a rename as From, To, then Both (the two again):
+        // Both says nothing new, and stamped a moment later by a descheduled
+        // notify thread it would trail the rename as a second set.
+        let repeat = self.backend.reports_close()
+            && matches!(
+                event.kind,
+                EventKind::Modify(ModifyKind::Name(RenameMode::Both))
+            );
+        if relevance == Relevance::Drop || repeat {
             self.send(batch);
             return;
         }
@@ -272,7 +280,7 @@ impl EventLoop {
         }
     }
 
-    fn on_error(&mut self, e: notify::Error) {
+    fn on_error(&mut self, e: notify::Error, at: Instant) {
         if super::backend::is_limit_error(&e) {
             let path = e.paths.first().cloned().unwrap_or_default();
             if let Err(err) = self.fall_back_to_poll(&e, &path, true) {
@@ -280,7 +288,7 @@ impl EventLoop {
             }
             return;
         }
-        let mut batch = Batch::now();
+        let mut batch = Batch::at(at);
         for p in &e.paths {
             if fs::metadata(p).is_ok() {
                 continue;

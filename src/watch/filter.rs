@@ -73,9 +73,11 @@ pub(crate) fn kind_of(kind: &EventKind, idx: usize) -> ChangeKind {
         EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Any) => {
             ChangeKind::Written { awaits_close: true }
         }
-        EventKind::Modify(ModifyKind::Name(RenameMode::From)) => ChangeKind::Removed,
+        EventKind::Modify(ModifyKind::Name(RenameMode::From)) => ChangeKind::RenamedFrom,
         EventKind::Modify(ModifyKind::Name(RenameMode::To)) => ChangeKind::RenamedTo,
-        EventKind::Modify(ModifyKind::Name(RenameMode::Both)) if idx == 0 => ChangeKind::Removed,
+        EventKind::Modify(ModifyKind::Name(RenameMode::Both)) if idx == 0 => {
+            ChangeKind::RenamedFrom
+        }
         EventKind::Modify(ModifyKind::Name(RenameMode::Both)) => ChangeKind::RenamedTo,
         EventKind::Access(AccessKind::Close(AccessMode::Write)) => ChangeKind::Closed,
         _ => ChangeKind::Touched,
@@ -211,7 +213,7 @@ mod tests {
             (
                 EventKind::Modify(ModifyKind::Name(RenameMode::From)),
                 0,
-                ChangeKind::Removed,
+                ChangeKind::RenamedFrom,
             ),
             (
                 EventKind::Modify(ModifyKind::Name(RenameMode::To)),
@@ -221,7 +223,7 @@ mod tests {
             (
                 EventKind::Modify(ModifyKind::Name(RenameMode::Both)),
                 0,
-                ChangeKind::Removed,
+                ChangeKind::RenamedFrom,
             ),
             (
                 EventKind::Modify(ModifyKind::Name(RenameMode::Both)),

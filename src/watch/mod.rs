@@ -41,8 +41,8 @@
 //!   (symlinks in the root resolved at start and on every re-arm), sorted and
 //!   de-duplicated. Event paths are matched against both the given and the
 //!   canonical root.
-//! - **Coalescing**: see [`Coalescer`]. Each event is stamped on the watcher
-//!   thread and classified ([`ChangeKind`]). Where the platform reports the
+//! - **Coalescing**: see [`Coalescer`]. Each event is stamped in notify's
+//!   callback and classified ([`ChangeKind`]). Where the platform reports the
 //!   close of a written file (inotify `CLOSE_WRITE`), a set is held while a
 //!   write is open, so one save is one set however the writer is scheduled;
 //!   elsewhere (polling, FSEvents, Windows) the quiet window alone decides. A

@@ -9,8 +9,10 @@ use super::{ChangeKind, RootRetarget};
 /// Messages to the watcher thread.
 #[derive(Debug)]
 pub(crate) enum Msg {
-    /// Something from notify's callback.
-    Event(notify::Result<notify::Event>),
+    /// Something from notify's callback, stamped when the callback ran (on
+    /// notify's thread, so a descheduled watcher thread does not spread the
+    /// events of one kernel read over time).
+    Event(notify::Result<notify::Event>, Instant),
     /// The public `Watcher` was dropped.
     Shutdown,
 }
@@ -38,10 +40,10 @@ pub(crate) struct Batch {
 }
 
 impl Batch {
-    /// An empty batch stamped now.
-    pub(crate) fn now() -> Batch {
+    /// An empty batch stamped `at`.
+    pub(crate) fn at(at: Instant) -> Batch {
         Batch {
-            at: Instant::now(),
+            at,
             changes: Vec::new(),
             rescan: false,
             retargeted: Vec::new(),
@@ -52,7 +54,7 @@ impl Batch {
     pub(crate) fn rescan() -> Batch {
         Batch {
             rescan: true,
-            ..Batch::now()
+            ..Batch::at(Instant::now())
         }
     }
 

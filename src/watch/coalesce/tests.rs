@@ -13,6 +13,7 @@ const WRITE: ChangeKind = ChangeKind::Written { awaits_close: true };
 const CLOSE: ChangeKind = ChangeKind::Closed;
 const GONE: ChangeKind = ChangeKind::Removed;
 const ONTO: ChangeKind = ChangeKind::RenamedTo;
+const AWAY: ChangeKind = ChangeKind::RenamedFrom;
 
 /// A name that lives as long as the test binary (for generated paths).
 fn leak(s: String) -> &'static str {
@@ -500,6 +501,35 @@ fn save_cases() -> Vec<Case> {
             want: vec![(6, vec!["/new.css", "/renamed.css"], false)],
         },
         Case {
+            name: "a rename cut by a stalled watcher is one set",
+            quiet: 3,
+            max: 1000,
+            gone: &["/new.css"],
+            events: vec![(0, Rec("/new.css", AWAY)), (30, Rec("/renamed.css", ONTO))],
+            want: vec![(36, vec!["/new.css", "/renamed.css"], false)],
+        },
+        Case {
+            name: "a rename with both halves at once waits the usual window",
+            quiet: 3,
+            max: 1000,
+            gone: &["/new.css"],
+            events: vec![
+                (0, Rec("/new.css", AWAY)),
+                (0, Rec("/renamed.css", ONTO)),
+                (0, Rec("/new.css", AWAY)),
+                (0, Rec("/renamed.css", ONTO)),
+            ],
+            want: vec![(6, vec!["/new.css", "/renamed.css"], false)],
+        },
+        Case {
+            name: "a file moved out of the tree waits the burst window for a target",
+            quiet: 3,
+            max: 1000,
+            gone: &["/moved.css"],
+            events: vec![(0, Rec("/moved.css", AWAY))],
+            want: vec![(50, vec!["/moved.css"], false)],
+        },
+        Case {
             name: "a new folder waits the burst ceiling for its files",
             quiet: 3,
             max: 1000,
@@ -592,4 +622,30 @@ fn retargeted_roots_ride_with_a_rescan() {
     assert!(set.rescan);
     assert_eq!(set.retargeted, vec![r]);
     assert!(set.paths.is_empty());
+}
+
+#[test]
+fn a_temp_file_left_out_stays_out_when_its_rename_comes_next() {
+    // The set holding the new temp file falls due (by the stamps) before the
+    // rename, but the task taking it runs late, after the rename: the temp
+    // file is gone by then and left out, and so is its rename away.
+    let t0 = Instant::now();
+    let ms = Duration::from_millis;
+    let mut c = Coalescer::new(ms(3), ms(1000)).with_probe(|p| p != Path::new("/a.css.4f2a"));
+    for kind in [NEW, WRITE, CLOSE] {
+        c.record("/a.css.4f2a".into(), kind, t0);
+    }
+    assert_eq!(
+        c.take_if_due(t0 + ms(10)),
+        None,
+        "only a vanished temp file"
+    );
+    c.record("/a.css.4f2a".into(), AWAY, t0 + ms(8));
+    c.record("/a.css".into(), ONTO, t0 + ms(8));
+    let set = c.take_if_due(t0 + ms(100)).expect("due");
+    assert_eq!(set.paths, vec![PathBuf::from("/a.css")]);
+    // Removing a file that was announced is still a change.
+    c.record("/a.css".into(), GONE, t0 + ms(200));
+    let set = c.take_if_due(t0 + ms(300)).expect("due");
+    assert_eq!(set.paths, vec![PathBuf::from("/a.css")]);
 }

@@ -82,6 +82,7 @@ fn runtime_limit_warns_once() {
             ev.on_event(
                 notify::Event::new(EventKind::Create(notify::event::CreateKind::Folder))
                     .add_path(dir),
+                Instant::now(),
             );
         }
         assert!(ev.backend.is_polling());
