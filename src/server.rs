@@ -151,7 +151,8 @@ impl Server {
         let (events, _) = broadcast::channel(64);
         let (change_sets, _) = broadcast::channel(64);
         let watcher = if config.watch.enabled {
-            let mut paths = vec![root.clone()];
+            // As given, so the watcher can follow a symlinked root when it is re-pointed.
+            let mut paths = vec![config.root.clone()];
             paths.extend(config.watch.extra_paths.iter().cloned());
             let mut options = WatchOptions::new(paths);
             options.ignore = config.watch.ignore.clone();
