@@ -18,7 +18,7 @@ use super::backend::Backend;
 use super::filter::{classify, kind_of, IgnoreMatcher, Relevance};
 use super::roots::{Rearm, Root, Roots};
 use super::types::{Batch, Hooks, Msg};
-use super::{ChangeKind, WatchError};
+use super::{ChangeKind, WatchError, LEAD_WINDOW};
 
 /// How often a deleted root is looked for again.
 pub(crate) const REARM_INTERVAL: Duration = Duration::from_millis(250);
@@ -44,6 +44,8 @@ pub(crate) struct EventLoop {
     pub(super) backend: Backend,
     out: UnboundedSender<Batch>,
     last_rearm: Instant,
+    /// When to send the coalescer a tick after the last close (see `tick`).
+    tick_due: Option<Instant>,
 }
 
 fn is_dir(p: &Path) -> bool {
@@ -88,6 +90,7 @@ impl EventLoop {
             backend,
             out: setup.out,
             last_rearm: Instant::now(),
+            tick_due: None,
         };
         for i in 0..ev.roots.len() {
             if let Err(e) = ev.roots.arm(i, &mut ev.backend) {
@@ -102,17 +105,16 @@ impl EventLoop {
     /// The thread body: runs until `Shutdown`, or until the coalescer is gone.
     pub(crate) fn run(mut self, rx: mpsc::Receiver<Msg>) {
         loop {
-            let msg = if self.roots.any_missing() {
-                match rx.recv_timeout(REARM_INTERVAL) {
+            let msg = match self.wait() {
+                Some(timeout) => match rx.recv_timeout(timeout) {
                     Ok(msg) => Some(msg),
                     Err(mpsc::RecvTimeoutError::Timeout) => None,
                     Err(mpsc::RecvTimeoutError::Disconnected) => break,
-                }
-            } else {
-                match rx.recv() {
+                },
+                None => match rx.recv() {
                     Ok(msg) => Some(msg),
                     Err(_) => break,
-                }
+                },
             };
             match msg {
                 Some(Msg::Shutdown) => break,
@@ -120,6 +122,7 @@ impl EventLoop {
                 Some(Msg::Event(Err(e), at)) => self.on_error(e, at),
                 None => {}
             }
+            self.tick();
             if self.roots.any_missing() && self.last_rearm.elapsed() >= REARM_INTERVAL {
                 self.last_rearm = Instant::now();
                 let mut batch = Batch::at(Instant::now());
@@ -135,10 +138,38 @@ impl EventLoop {
         tracing::debug!("file watcher stopped");
     }
 
-    fn send(&self, batch: Batch) {
-        if !batch.is_empty() {
-            // Err only when the coalescer is gone; the loop then stops.
-            let _ = self.out.send(batch);
+    fn send(&mut self, batch: Batch) {
+        if batch.is_empty() {
+            return;
+        }
+        if batch.changes.iter().any(|c| c.kind == ChangeKind::Closed) {
+            self.tick_due = batch.at.checked_add(LEAD_WINDOW);
+        }
+        // Err only when the coalescer is gone; the loop then stops.
+        let _ = self.out.send(batch);
+    }
+
+    /// How long to wait for the next message: until a tick is due, or until
+    /// missing roots are looked for again; `None` for no limit.
+    fn wait(&self) -> Option<Duration> {
+        let tick = self
+            .tick_due
+            .map(|t| t.saturating_duration_since(Instant::now()));
+        let rearm = self.roots.any_missing().then_some(REARM_INTERVAL);
+        match (tick, rearm) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Once `LEAD_WINDOW` has passed after a close, tell the coalescer that
+    /// nothing else arrived until now (an empty batch), so a lone save is
+    /// delivered at once instead of at the runtime's next timer tick (tokio
+    /// timers have millisecond granularity).
+    fn tick(&mut self) {
+        if self.tick_due.is_some_and(|t| Instant::now() >= t) {
+            self.tick_due = None;
+            let _ = self.out.send(Batch::at(Instant::now()));
         }
     }
 

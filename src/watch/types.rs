@@ -26,7 +26,8 @@ pub(crate) struct Change {
     pub(crate) kind: ChangeKind,
 }
 
-/// Changes found at one instant, for the coalescer.
+/// Changes found at one instant, for the coalescer. An empty batch is a
+/// tick: nothing else arrived until `at`.
 #[derive(Debug)]
 pub(crate) struct Batch {
     /// When the watcher thread received the event.
