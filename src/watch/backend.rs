@@ -116,6 +116,11 @@ impl Backend {
         matches!(self.engine, Engine::Poll(_))
     }
 
+    /// The interval `PollWatcher` scans at (when polling).
+    pub(crate) fn poll_interval(&self) -> Duration {
+        self.poll_interval
+    }
+
     /// Whether every folder gets its own non-recursive watch (inotify and
     /// polling) rather than one recursive watch per root.
     pub(crate) fn per_dir(&self) -> bool {

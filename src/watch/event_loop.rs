@@ -46,6 +46,8 @@ pub(crate) struct EventLoop {
     last_rearm: Instant,
     /// When to send the coalescer a tick after the last close (see `tick`).
     tick_due: Option<Instant>,
+    /// When the symlinks of roots were last read (polling only, see `check_links`).
+    last_link_check: Instant,
 }
 
 fn is_dir(p: &Path) -> bool {
@@ -91,6 +93,7 @@ impl EventLoop {
             out: setup.out,
             last_rearm: Instant::now(),
             tick_due: None,
+            last_link_check: Instant::now(),
         };
         for i in 0..ev.roots.len() {
             if let Err(e) = ev.roots.arm(i, &mut ev.backend) {
@@ -123,6 +126,7 @@ impl EventLoop {
                 None => {}
             }
             self.tick();
+            self.check_links();
             if self.roots.any_missing() && self.last_rearm.elapsed() >= REARM_INTERVAL {
                 self.last_rearm = Instant::now();
                 let mut batch = Batch::at(Instant::now());
@@ -156,10 +160,28 @@ impl EventLoop {
             .tick_due
             .map(|t| t.saturating_duration_since(Instant::now()));
         let rearm = self.roots.any_missing().then_some(REARM_INTERVAL);
-        match (tick, rearm) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+        let links = self.polls_links().then(|| self.backend.poll_interval());
+        [tick, rearm, links].into_iter().flatten().min()
+    }
+
+    /// Whether root symlinks are read on a timer: `PollWatcher` compares
+    /// mtimes at one-second resolution, so it misses a link re-pointed
+    /// within a second of the previous scan.
+    fn polls_links(&self) -> bool {
+        self.backend.is_polling() && !self.roots.linked().is_empty()
+    }
+
+    /// When polling, read the roots' symlinks once per poll interval.
+    fn check_links(&mut self) {
+        if !self.polls_links() || self.last_link_check.elapsed() < self.backend.poll_interval() {
+            return;
         }
+        self.last_link_check = Instant::now();
+        let mut batch = Batch::at(Instant::now());
+        for i in self.roots.linked() {
+            self.relink(i, &mut batch);
+        }
+        self.send(batch);
     }
 
     /// Once `LEAD_WINDOW` has passed after a close, tell the coalescer that

@@ -73,8 +73,10 @@
 //! - **Symlinked roots**: when a folder root is a symlink, the folder holding
 //!   the link is watched too (its entries only), so re-pointing the link
 //!   (`ln -sfn b2 dist`) is seen: the root is resolved again, its new target
-//!   armed, and a `rescan` set names it in [`ChangeSet::retargeted`]. A real
-//!   root replaced by a symlink is followed the same way, with a warning.
+//!   armed, and a `rescan` set names it in [`ChangeSet::retargeted`]. When
+//!   polling, the link is read once per poll interval instead (the poller's
+//!   one-second mtimes miss a quick re-point). A real root replaced by a
+//!   symlink is followed the same way, with a warning.
 //!
 //! # Known limits
 //! - `PollWatcher` compares mtimes at one-second resolution, so in polling mode a

@@ -161,6 +161,13 @@ impl Roots {
             .collect()
     }
 
+    /// The roots reached through a symlink.
+    pub(crate) fn linked(&self) -> Vec<usize> {
+        (0..self.list.len())
+            .filter(|&i| self.list[i].link.is_some())
+            .collect()
+    }
+
     /// The roots reached through the symlink `p`.
     pub(crate) fn linked_by(&self, p: &Path) -> Vec<usize> {
         (0..self.list.len())

@@ -270,14 +270,17 @@ fn repoint(link: &Path, target: &Path) {
     fs::rename(&temp, link).expect("rename over the link");
 }
 
-#[tokio::test]
-async fn retargeted_symlinked_root_is_followed() {
+async fn retargeted(poll: Option<Duration>) {
     let fx = fixture();
     let b2 = fx.base.join("b2");
     fs::create_dir(&b2).expect("mkdir b2");
     let dist = fx.base.join("dist");
     std::os::unix::fs::symlink(&fx.root, &dist).expect("symlink");
-    let (_w, mut rx) = Watcher::start(opts(&dist)).expect("start");
+    let o = WatchOptions {
+        poll,
+        ..opts(&dist)
+    };
+    let (_w, mut rx) = Watcher::start(o).expect("start");
     repoint(&dist, &b2);
     let want = RootRetarget {
         root: dist.clone(),
@@ -301,6 +304,16 @@ async fn retargeted_symlinked_root_is_followed() {
         seen.paths.iter().all(|p| p.starts_with(&b2)),
         "the old target still reports: {seen:#?}"
     );
+}
+
+#[tokio::test]
+async fn retargeted_symlinked_root_is_followed() {
+    retargeted(None).await;
+}
+
+#[tokio::test]
+async fn retargeted_symlinked_root_is_followed_when_polling() {
+    retargeted(Some(Duration::from_millis(100))).await;
 }
 
 #[tokio::test]
