@@ -54,11 +54,19 @@ fn is_dir(p: &Path) -> bool {
     fs::symlink_metadata(p).is_ok_and(|m| m.is_dir())
 }
 
-/// Whether a created entry is something a writer will close (a regular file,
-/// or an entry already gone whose kind is unknown); links and special files
-/// get no close.
-fn may_be_closed(p: &Path) -> bool {
-    fs::symlink_metadata(p).map_or(true, |m| m.is_file())
+/// What a creation of `p` is: a folder, or an entry whose write the
+/// backend will report closed (a regular file, or one already gone whose kind
+/// is unknown; links and special files get no close).
+fn created(p: &Path, reports_close: bool) -> ChangeKind {
+    match fs::symlink_metadata(p) {
+        Ok(m) if m.is_dir() => ChangeKind::CreatedFolder,
+        Ok(m) => ChangeKind::Created {
+            awaits_close: reports_close && m.is_file(),
+        },
+        Err(_) => ChangeKind::Created {
+            awaits_close: reports_close,
+        },
+    }
 }
 
 /// Whether the file was written recently (what `touch` does).
@@ -258,16 +266,15 @@ impl EventLoop {
         if relevance == Relevance::IfRecentlyWritten && !recently_written(&path) {
             return;
         }
-        let mut change = kind_of(kind, idx);
-        match &mut change {
-            ChangeKind::Created { awaits_close } | ChangeKind::Written { awaits_close } => {
-                *awaits_close = self.backend.reports_close() && may_be_closed(&path);
-            }
-            _ => {}
-        }
-        if matches!(change, ChangeKind::Created { .. }) && is_dir(&path) {
-            change = ChangeKind::CreatedFolder;
-        }
+        let reports_close = self.backend.reports_close();
+        let change = match kind_of(kind, idx) {
+            ChangeKind::Created { .. } => created(&path, reports_close),
+            // Data is only written to regular files: no need to look.
+            ChangeKind::Written { .. } => ChangeKind::Written {
+                awaits_close: reports_close,
+            },
+            other => other,
+        };
         // Roots are re-armed by `rearm` / `relink`.
         if self.backend.per_dir() && !is_root {
             self.track_structure(kind, idx, &path, batch);
