@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use notify::{RecursiveMode, Watcher as _};
 
-use super::types::{Hooks, Msg};
+use super::types::{Hooks, InFlight, Msg};
 use super::WatchError;
 
 /// Poll interval used by the watch-limit fallback unless `WatchOptions::poll` gives one.
@@ -56,6 +56,7 @@ pub(crate) struct Backend {
     /// Folders with a watch.
     watched: BTreeSet<PathBuf>,
     msg_tx: mpsc::Sender<Msg>,
+    in_flight: InFlight,
     polling: Arc<AtomicBool>,
     poll_interval: Duration,
     warned: bool,
@@ -77,6 +78,7 @@ impl Backend {
     pub(crate) fn start(
         poll: Option<Duration>,
         msg_tx: mpsc::Sender<Msg>,
+        in_flight: InFlight,
         polling: Arc<AtomicBool>,
         hooks: Hooks,
         first_root: &Path,
@@ -84,17 +86,18 @@ impl Backend {
         let poll_interval = poll.unwrap_or(FALLBACK_POLL_INTERVAL);
         let mut warned = false;
         let engine = match poll {
-            Some(interval) => Engine::Poll(new_poll(&msg_tx, interval)?),
-            None => match notify::recommended_watcher(handler(msg_tx.clone())) {
+            Some(interval) => Engine::Poll(new_poll(&msg_tx, &in_flight, interval)?),
+            None => match notify::recommended_watcher(handler(&msg_tx, &in_flight)) {
                 Ok(w) => Engine::Native(w),
                 Err(e) => {
                     warn_fallback(&e, None, poll_interval);
                     warned = true;
-                    let poller =
-                        new_poll(&msg_tx, poll_interval).map_err(|_| WatchError::WatchLimit {
+                    let poller = new_poll(&msg_tx, &in_flight, poll_interval).map_err(|_| {
+                        WatchError::WatchLimit {
                             path: first_root.to_path_buf(),
                             hint: limit_hint(&e),
-                        })?;
+                        }
+                    })?;
                     Engine::Poll(poller)
                 }
             },
@@ -104,6 +107,7 @@ impl Backend {
             engine,
             watched: BTreeSet::new(),
             msg_tx,
+            in_flight,
             polling,
             poll_interval,
             warned,
@@ -215,11 +219,12 @@ impl Backend {
             warn_fallback(cause, Some(path), self.poll_interval);
             self.warned = true;
         }
-        let poll =
-            new_poll(&self.msg_tx, self.poll_interval).map_err(|_| WatchError::WatchLimit {
+        let poll = new_poll(&self.msg_tx, &self.in_flight, self.poll_interval).map_err(|_| {
+            WatchError::WatchLimit {
                 path: path.to_path_buf(),
                 hint: limit_hint(cause),
-            })?;
+            }
+        })?;
         // Dropping the native watcher here stops its thread.
         self.engine = Engine::Poll(poll);
         self.polling.store(true, Ordering::SeqCst);
@@ -297,16 +302,27 @@ fn warn_fallback(cause: &notify::Error, path: Option<&Path>, interval: Duration)
     tracing::warn!("{}", fallback_warning(cause, path, interval));
 }
 
-fn handler(tx: mpsc::Sender<Msg>) -> impl FnMut(notify::Result<notify::Event>) + Send + 'static {
+fn handler(
+    tx: &mpsc::Sender<Msg>,
+    in_flight: &InFlight,
+) -> impl FnMut(notify::Result<notify::Event>) + Send + 'static {
+    let (tx, in_flight) = (tx.clone(), in_flight.clone());
     move |res| {
-        // The thread is gone only while shutting down: nothing left to tell.
-        let _ = tx.send(Msg::Event(res, Instant::now()));
+        in_flight.sent();
+        if tx.send(Msg::Event(res, Instant::now())).is_err() {
+            // The thread is gone only while shutting down: nothing left to tell.
+            in_flight.handled();
+        }
     }
 }
 
-fn new_poll(tx: &mpsc::Sender<Msg>, interval: Duration) -> Result<notify::PollWatcher, WatchError> {
+fn new_poll(
+    tx: &mpsc::Sender<Msg>,
+    in_flight: &InFlight,
+    interval: Duration,
+) -> Result<notify::PollWatcher, WatchError> {
     let config = notify::Config::default().with_poll_interval(interval);
-    notify::PollWatcher::new(handler(tx.clone()), config).map_err(WatchError::Notify)
+    notify::PollWatcher::new(handler(tx, in_flight), config).map_err(WatchError::Notify)
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use super::backend::Backend;
 use super::filter::{classify, kind_of, IgnoreMatcher, Relevance};
 use super::roots::{Rearm, Root, Roots};
-use super::types::{Batch, Hooks, Msg};
+use super::types::{Batch, Hooks, InFlight, Msg};
 use super::{ChangeKind, WatchError, LEAD_WINDOW};
 
 /// How often a deleted root is looked for again.
@@ -32,6 +32,7 @@ pub(crate) struct Setup {
     pub(crate) ignore: IgnoreMatcher,
     pub(crate) poll: Option<Duration>,
     pub(crate) msg_tx: mpsc::Sender<Msg>,
+    pub(crate) in_flight: InFlight,
     pub(crate) out: UnboundedSender<Batch>,
     pub(crate) polling: Arc<AtomicBool>,
     pub(crate) hooks: Hooks,
@@ -43,6 +44,7 @@ pub(crate) struct EventLoop {
     pub(super) roots: Roots,
     pub(super) backend: Backend,
     out: UnboundedSender<Batch>,
+    in_flight: InFlight,
     last_rearm: Instant,
     /// When to send the coalescer a tick after the last close (see `tick`).
     tick_due: Option<Instant>,
@@ -91,6 +93,7 @@ impl EventLoop {
         let backend = Backend::start(
             setup.poll,
             setup.msg_tx,
+            setup.in_flight.clone(),
             setup.polling,
             setup.hooks,
             &roots.first_given(),
@@ -99,6 +102,7 @@ impl EventLoop {
             roots,
             backend,
             out: setup.out,
+            in_flight: setup.in_flight,
             last_rearm: Instant::now(),
             tick_due: None,
             last_link_check: Instant::now(),
@@ -129,11 +133,17 @@ impl EventLoop {
             };
             match msg {
                 Some(Msg::Shutdown) => break,
-                Some(Msg::Event(Ok(event), at)) => self.on_event(event, at),
-                Some(Msg::Event(Err(e), at)) => self.on_error(e, at),
-                None => {}
+                Some(Msg::Event(Ok(event), at)) => {
+                    self.on_event(event, at);
+                    self.in_flight.handled();
+                }
+                Some(Msg::Event(Err(e), at)) => {
+                    self.on_error(e, at);
+                    self.in_flight.handled();
+                }
+                // Timed out: nothing arrived since the last message.
+                None => self.tick(),
             }
-            self.tick();
             self.check_links();
             if self.roots.any_missing() && self.last_rearm.elapsed() >= REARM_INTERVAL {
                 self.last_rearm = Instant::now();
@@ -192,14 +202,18 @@ impl EventLoop {
         self.send(batch);
     }
 
-    /// Once `LEAD_WINDOW` has passed after a close, tell the coalescer that
-    /// nothing else arrived until now (an empty batch), so a lone save is
-    /// delivered at once instead of at the runtime's next timer tick (tokio
-    /// timers have millisecond granularity).
+    /// Called when waiting timed out. Once `LEAD_WINDOW` has passed after a
+    /// close with nothing else arriving, tell the coalescer so (an empty
+    /// batch stamped at the end of the window), so a lone save is delivered
+    /// at once instead of at the runtime's next timer tick (tokio timers have
+    /// millisecond granularity).
     fn tick(&mut self) {
-        if self.tick_due.is_some_and(|t| Instant::now() >= t) {
+        let Some(due) = self.tick_due else {
+            return;
+        };
+        if Instant::now() >= due {
             self.tick_due = None;
-            let _ = self.out.send(Batch::at(Instant::now()));
+            let _ = self.out.send(Batch::at(due));
         }
     }
 

@@ -49,11 +49,12 @@
 //!   lone complete in-place save is delivered at the leading edge
 //!   ([`LEAD_WINDOW`] after its close); anything else once no event arrived
 //!   for the quiet window ([`WatchOptions::quiet`] for one path, stretching
-//!   with the number of distinct paths, `quiet × n`, at most 50 ms), or
-//!   [`WatchOptions::max_delay`] after its first event. On a busy 2-core
-//!   machine a 500-file write stalls for 3–30 ms several times, which a fixed
-//!   3 ms window cut into 3–31 sets in measurements, and the stretched window
-//!   into one (or two when the write outlasts `max_delay`).
+//!   with the number of distinct paths, `quiet × n`, at most
+//!   [`DEFAULT_BURST_QUIET`], which a set that creates something always
+//!   waits), or [`WatchOptions::max_delay`] after its first event. On a busy
+//!   2-core machine a 500-file write stalls for 3–56 ms several times, which
+//!   a fixed 3 ms window cut into 3–31 sets in measurements, and the
+//!   stretched window into one (or two when the write outlasts `max_delay`).
 //! - **Temp files**: a path created within a set that no longer exists when
 //!   the set is closed is left out (the `sedXXXXXX` of `sed -i`,
 //!   `site.css.tmp.123`, any write-temp-then-rename save), so an atomic save
@@ -109,7 +110,7 @@ use tokio::sync::mpsc;
 pub use coalesce::{ChangeKind, Coalescer, DEFAULT_BURST_QUIET, LEAD_WINDOW, MAX_PATHS};
 use event_loop::{EventLoop, Setup};
 use roots::Root;
-use types::{Hooks, Msg};
+use types::{Hooks, InFlight, Msg};
 
 /// Default [`WatchOptions::quiet`]: the quiet window of a set that is not a
 /// lone complete save. Writes are held until closed where the platform says
@@ -139,8 +140,10 @@ pub struct WatchOptions {
     /// native backend. Defaults to `None`.
     pub poll: Option<Duration>,
     /// Coalescing quiet window for a single changed path; it stretches with the
-    /// number of distinct pending paths, up to 50 ms (see [`Coalescer`]). A
-    /// lone complete save does not wait for it (see [`LEAD_WINDOW`]).
+    /// number of distinct pending paths, up to [`DEFAULT_BURST_QUIET`] (see
+    /// [`Coalescer`]). A lone complete save does not wait for it (see
+    /// [`LEAD_WINDOW`]); a set that creates something waits the whole burst
+    /// window.
     /// Defaults to [`DEFAULT_QUIET`].
     pub quiet: Duration,
     /// Longest a continuous stream of events (or an open write) is held
@@ -292,12 +295,14 @@ fn start_inner(
     let (batch_tx, batch_rx) = mpsc::unbounded_channel();
     let (set_tx, set_rx) = mpsc::channel(CHANGESET_CAPACITY);
     let polling = Arc::new(AtomicBool::new(false));
+    let in_flight = InFlight::default();
 
     let event_loop = EventLoop::new(Setup {
         roots,
         ignore,
         poll: opts.poll,
         msg_tx: msg_tx.clone(),
+        in_flight: in_flight.clone(),
         out: batch_tx,
         polling: Arc::clone(&polling),
         hooks,
@@ -309,7 +314,7 @@ fn start_inner(
         .spawn(move || tracing::dispatcher::with_default(&dispatch, || event_loop.run(msg_rx)))
         .map_err(WatchError::Thread)?;
     let coalescer = Coalescer::new(opts.quiet, opts.max_delay);
-    runtime.spawn(pump::run(batch_rx, set_tx, coalescer));
+    runtime.spawn(pump::run(batch_rx, set_tx, coalescer, in_flight));
 
     Ok((
         Watcher {

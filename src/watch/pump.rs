@@ -2,15 +2,17 @@
 //! sets out. It runs on the caller's tokio runtime and ends when the watcher
 //! thread is gone (after flushing) or when the receiver was dropped.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use super::types::Batch;
+use super::types::{Batch, InFlight};
 use super::{ChangeSet, Coalescer};
 
 /// At most this many queued batches are absorbed before the cap is re-checked.
 const DRAIN_LIMIT: usize = 1024;
+/// How often a due set is looked at again while events are still in flight.
+const CATCH_UP: Duration = Duration::from_millis(1);
 
 /// Whether the consumer still listens.
 enum Flow {
@@ -23,6 +25,7 @@ pub(super) async fn run(
     mut rx: mpsc::UnboundedReceiver<Batch>,
     tx: mpsc::Sender<ChangeSet>,
     mut co: Coalescer,
+    in_flight: InFlight,
 ) {
     loop {
         let next = match co.deadline() {
@@ -32,6 +35,12 @@ pub(super) async fn run(
                     biased;
                     batch = rx.recv() => batch,
                     () = tokio::time::sleep_until(deadline.into()) => {
+                        if !in_flight.is_idle() {
+                            // An event stamped before the deadline may still be
+                            // on its way: let the watcher thread catch up.
+                            tokio::time::sleep(CATCH_UP).await;
+                            continue;
+                        }
                         if let Flow::Closed = emit(co.take_if_due(Instant::now()), &tx).await {
                             return;
                         }
@@ -52,8 +61,11 @@ pub(super) async fn run(
             Drained::Disconnected => break,
             Drained::ReceiverGone => return,
         }
-        if let Flow::Closed = emit(co.take_if_due(Instant::now()), &tx).await {
-            return;
+        // With events still in flight, the timer branch decides once they land.
+        if in_flight.is_idle() {
+            if let Flow::Closed = emit(co.take_if_due(Instant::now()), &tx).await {
+                return;
+            }
         }
     }
     // The watcher thread stopped: hand over what is pending.

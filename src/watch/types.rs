@@ -2,6 +2,8 @@
 //! receives, the batches it hands to the coalescer task, and test hooks.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use super::{ChangeKind, RootRetarget};
@@ -67,6 +69,34 @@ impl Batch {
     /// Add a change of `kind` to `path`.
     pub(crate) fn add(&mut self, path: PathBuf, kind: ChangeKind) {
         self.changes.push(Change { path, kind });
+    }
+}
+
+/// How many events notify's callback has sent that the watcher thread has
+/// not finished handling. While any are in flight, the coalescer does not
+/// close a set by the clock: an event stamped before the deadline may still
+/// be on its way (the watcher thread can be descheduled for tens of
+/// milliseconds on a busy machine).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    /// An event is on its way.
+    pub(crate) fn sent(&self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// An event was handled (its batch, if any, is in the coalescer's queue).
+    pub(crate) fn handled(&self) {
+        // Paired with `sent`; never below zero.
+        let _ = self
+            .0
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+    }
+
+    /// Whether nothing is on its way.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.0.load(Ordering::SeqCst) == 0
     }
 }
 

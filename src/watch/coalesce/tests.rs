@@ -40,10 +40,14 @@ const FILES: [&str; 20] = [
     "/f12", "/f13", "/f14", "/f15", "/f16", "/f17", "/f18", "/f19",
 ];
 
+/// The burst ceiling the tables are written for.
+const CEILING: Duration = Duration::from_millis(50);
+
 /// Replays timed events through a coalescer the way the watcher task does:
 /// before each event, every set that fell due is emitted at its deadline.
 /// Times are in microseconds; paths in `gone` do not exist when a set is
-/// taken. Returns `(emit time in µs, sorted paths, rescan)`.
+/// taken; the burst ceiling is [`CEILING`]. Returns `(emit time in µs,
+/// sorted paths, rescan)`.
 fn simulate_us(
     quiet_ms: u64,
     max_ms: u64,
@@ -57,6 +61,7 @@ fn simulate_us(
         Duration::from_millis(quiet_ms),
         Duration::from_millis(max_ms),
     )
+    .with_burst_quiet(CEILING)
     .with_probe(move |p| !gone.iter().any(|g| g == p));
     let mut out = Vec::new();
     let emit = |c: &mut Coalescer, at: Instant, out: &mut Vec<_>| {
@@ -379,7 +384,7 @@ fn save_cases() -> Vec<Case> {
             want: vec![(61, vec!["/a"], false)],
         },
         Case {
-            name: "a new file is held until its close, then waits the quiet window",
+            name: "a new file is held until its close, then waits the burst window",
             quiet: 3,
             max: 1000,
             gone: &[],
@@ -388,7 +393,7 @@ fn save_cases() -> Vec<Case> {
                 (25, Rec("/n", WRITE)),
                 (40, Rec("/n", CLOSE)),
             ],
-            want: vec![(43, vec!["/n"], false)],
+            want: vec![(90, vec!["/n"], false)],
         },
         Case {
             name: "a write that never closes is cut at the cap",
@@ -459,7 +464,7 @@ fn save_cases() -> Vec<Case> {
                 ],
             ]
             .concat(),
-            want: vec![(7, vec!["/css/site.css"], false)],
+            want: vec![(51, vec!["/css/site.css"], false)],
         },
         Case {
             name: "a temp file renamed over its target after a stall is still left out",
@@ -474,7 +479,7 @@ fn save_cases() -> Vec<Case> {
                 ],
             ]
             .concat(),
-            want: vec![(55, vec!["/site.css"], false)],
+            want: vec![(65, vec!["/site.css"], false)],
         },
         Case {
             name: "created and removed within the set: no set at all",
@@ -594,7 +599,7 @@ fn an_overwriting_build_is_one_set() {
     let got = simulate_us(3, 1000, &[], &events);
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0].1.len(), 200);
-    assert_eq!(got[0].0, 199 * 50 + DEFAULT_BURST_QUIET.as_micros() as u64);
+    assert_eq!(got[0].0, 199 * 50 + CEILING.as_micros() as u64);
 }
 
 #[test]
@@ -635,17 +640,18 @@ fn a_temp_file_left_out_stays_out_when_its_rename_comes_next() {
     for kind in [NEW, WRITE, CLOSE] {
         c.record("/a.css.4f2a".into(), kind, t0);
     }
+    let due = c.deadline().expect("pending");
     assert_eq!(
-        c.take_if_due(t0 + ms(10)),
+        c.take_if_due(due + ms(50)),
         None,
         "only a vanished temp file"
     );
-    c.record("/a.css.4f2a".into(), AWAY, t0 + ms(8));
-    c.record("/a.css".into(), ONTO, t0 + ms(8));
-    let set = c.take_if_due(t0 + ms(100)).expect("due");
+    c.record("/a.css.4f2a".into(), AWAY, due + ms(10));
+    c.record("/a.css".into(), ONTO, due + ms(10));
+    let set = c.take_if_due(due + ms(1000)).expect("due");
     assert_eq!(set.paths, vec![PathBuf::from("/a.css")]);
     // Removing a file that was announced is still a change.
-    c.record("/a.css".into(), GONE, t0 + ms(200));
-    let set = c.take_if_due(t0 + ms(300)).expect("due");
+    c.record("/a.css".into(), GONE, due + ms(2000));
+    let set = c.take_if_due(due + ms(3000)).expect("due");
     assert_eq!(set.paths, vec![PathBuf::from("/a.css")]);
 }

@@ -12,6 +12,7 @@ fn event_loop(root: &Path, hooks: Hooks) -> (EventLoop, mpsc::Receiver<Msg>) {
         ignore: IgnoreMatcher::new(&[]).expect("ignores"),
         poll: None,
         msg_tx,
+        in_flight: InFlight::default(),
         out,
         polling: Arc::default(),
         hooks,
