@@ -538,6 +538,32 @@ async fn a_burst_of_files_is_one_change_set() {
 }
 
 #[tokio::test]
+async fn sed_in_place_announces_the_edited_file_only() {
+    let root = site();
+    let css = write(root.path(), "css/site.css", "body { color: red }");
+    let server = start(root.path(), |_| {}).await;
+    let mut client = LiveClient::connect(server.local_addr()).await;
+    client.until_status().await;
+    // `sed -i` writes a temp file (sedXXXXXX) beside the target, then renames
+    // it over the target.
+    let status = std::process::Command::new("sed")
+        .args(["-i", "s/red/blue/"])
+        .arg(&css)
+        .status()
+        .expect("sed runs (apt-get install sed)");
+    assert!(status.success());
+    assert_eq!(
+        changed_paths(&change_set(&mut client).await),
+        ["/css/site.css"]
+    );
+    assert!(
+        client.silent_for(Duration::from_millis(300)).await,
+        "the save was announced twice"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
 async fn watching_can_be_turned_off_and_extended() {
     let root = site();
     let extra = temp_dir();

@@ -80,6 +80,31 @@ async fn served_folder_deleted_and_recreated_still_reloads() {
 }
 
 #[tokio::test]
+async fn retargeted_symlink_root_reloads_pages() {
+    let outer = temp_dir();
+    let b1 = outer.path().join("b1");
+    let b2 = outer.path().join("b2");
+    write(&b1, "index.html", "<p>one</p>");
+    write(&b2, "index.html", "<p>two</p>");
+    let dist = outer.path().join("dist");
+    std::os::unix::fs::symlink(&b1, &dist).expect("symlink");
+    let server = start(&dist, any_port(), |_| {}).await;
+    let mut client = LiveClient::connect(server.local_addr()).await;
+    client.until_status().await;
+    // What a build tool that swaps release folders does.
+    let status = std::process::Command::new("ln")
+        .arg("-sfn")
+        .arg(&b2)
+        .arg(&dist)
+        .status()
+        .expect("ln runs");
+    assert!(status.success());
+    let set = client.until_status().await;
+    assert_eq!(types(&set), ["invalid", "hash", "ok"], "pages reload");
+    server.shutdown().await;
+}
+
+#[tokio::test]
 async fn watched_folder_replaced_by_a_file() {
     let outer = temp_dir();
     let root = outer.path().join("dist");

@@ -29,10 +29,11 @@ pub const CLIENT_PATH: &str = "/__devserve/client.js";
 pub const DEFAULT_PORT: u16 = 8080;
 /// The default heartbeat interval of the live-reload endpoint (SockJS's own default).
 pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(25);
-/// The default quiet time after a lone change before it is announced.
-pub const DEFAULT_DEBOUNCE: Duration = Duration::from_millis(2);
+/// The default quiet time after a change before it is announced (the
+/// watcher's own default; a lone save whose write is closed goes out at once).
+pub const DEFAULT_DEBOUNCE: Duration = crate::watch::DEFAULT_QUIET;
 /// The default longest time a continuous stream of changes is held.
-pub const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(1);
+pub const DEFAULT_MAX_DELAY: Duration = crate::watch::DEFAULT_MAX_DELAY;
 /// The poll interval `--poll` uses when given no value.
 pub const DEFAULT_POLL: Duration = Duration::from_millis(500);
 
@@ -240,8 +241,10 @@ pub struct WatchConfig {
     /// Poll at this interval instead of using native events. Default `None`;
     /// at most [`MAX_POLL`].
     pub poll: Option<Duration>,
-    /// Quiet time after a single change before it is announced; it stretches
-    /// with the size of a burst. Default [`DEFAULT_DEBOUNCE`]; at most `max_delay`.
+    /// Quiet time after a change before it is announced, where the platform
+    /// does not say a write is complete (a lone save whose write was closed
+    /// goes out within about a millisecond); it stretches for bursts. Default
+    /// [`DEFAULT_DEBOUNCE`]; at most `max_delay`.
     pub debounce: Duration,
     /// Longest a continuous stream of changes is held before it is announced
     /// anyway. Default [`DEFAULT_MAX_DELAY`]; at most [`MAX_MAX_DELAY`].

@@ -107,7 +107,7 @@ impl Server {
             subscribers: changes.clone(),
             announce: config.reload_on_change,
         };
-        let watcher = start_watching(&config, &root, reload)?;
+        let watcher = start_watching(&config, reload)?;
         let router = Arc::new(router(
             &config,
             static_files,
@@ -278,11 +278,12 @@ fn live_reload_endpoint(config: &Config) -> (SockJsServer, Hub) {
 
 /// Start the watcher (unless watching is off) with `reload` following it;
 /// the static cache is switched on only while native events vouch for it.
-fn start_watching(config: &Config, root: &Path, reload: Reload) -> Result<Option<Watcher>, Error> {
+fn start_watching(config: &Config, reload: Reload) -> Result<Option<Watcher>, Error> {
     if !config.watch.enabled {
         return Ok(None);
     }
-    let mut paths = vec![root.to_path_buf()];
+    // As given, so the watcher can follow a symlinked root when it is re-pointed.
+    let mut paths = vec![config.root.clone()];
     paths.extend(config.watch.extra_paths.iter().cloned());
     let mut options = WatchOptions::new(paths);
     options.ignore = config.watch.ignore.clone();

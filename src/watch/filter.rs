@@ -5,7 +5,9 @@
 use std::path::{Component, Path};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
-use notify::event::{AccessKind, AccessMode, EventKind, MetadataKind, ModifyKind};
+use notify::event::{AccessKind, AccessMode, EventKind, MetadataKind, ModifyKind, RenameMode};
+
+use super::ChangeKind;
 
 /// Patterns that are always ignored. Each is matched against every path
 /// component below a watch root (so `.git` ignores `.git/` and everything in
@@ -57,6 +59,31 @@ pub(crate) fn classify(kind: &EventKind) -> Relevance {
     }
 }
 
+/// What a counted event means for its path number `idx` (a rename's `Both`
+/// event names the source first, then the target).
+///
+/// Writes and creations are marked `awaits_close: true`; the watcher thread
+/// clears that when the backend does not report closes or the entry is no
+/// regular file.
+pub(crate) fn kind_of(kind: &EventKind, idx: usize) -> ChangeKind {
+    match kind {
+        EventKind::Create(notify::event::CreateKind::Folder) => ChangeKind::CreatedFolder,
+        EventKind::Create(_) => ChangeKind::Created { awaits_close: true },
+        EventKind::Remove(_) => ChangeKind::Removed,
+        EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Any) => {
+            ChangeKind::Written { awaits_close: true }
+        }
+        EventKind::Modify(ModifyKind::Name(RenameMode::From)) => ChangeKind::RenamedFrom,
+        EventKind::Modify(ModifyKind::Name(RenameMode::To)) => ChangeKind::RenamedTo,
+        EventKind::Modify(ModifyKind::Name(RenameMode::Both)) if idx == 0 => {
+            ChangeKind::RenamedFrom
+        }
+        EventKind::Modify(ModifyKind::Name(RenameMode::Both)) => ChangeKind::RenamedTo,
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => ChangeKind::Closed,
+        _ => ChangeKind::Touched,
+    }
+}
+
 /// Glob-based ignore rules: the defaults plus the user's patterns.
 #[derive(Debug, Clone)]
 pub(crate) struct IgnoreMatcher {
@@ -101,7 +128,7 @@ impl IgnoreMatcher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use notify::event::{CreateKind, DataChange, RemoveKind, RenameMode};
+    use notify::event::{CreateKind, DataChange, RemoveKind};
 
     #[test]
     fn event_kinds() {
@@ -159,6 +186,64 @@ mod tests {
         ];
         for (kind, want) in cases {
             assert_eq!(classify(kind), *want, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn what_events_mean_for_coalescing() {
+        let opened = ChangeKind::Written { awaits_close: true };
+        let cases: &[(EventKind, usize, ChangeKind)] = &[
+            (
+                EventKind::Create(CreateKind::File),
+                0,
+                ChangeKind::Created { awaits_close: true },
+            ),
+            (
+                EventKind::Create(CreateKind::Folder),
+                0,
+                ChangeKind::CreatedFolder,
+            ),
+            (EventKind::Remove(RemoveKind::File), 0, ChangeKind::Removed),
+            (
+                EventKind::Modify(ModifyKind::Data(DataChange::Any)),
+                0,
+                opened,
+            ),
+            (EventKind::Modify(ModifyKind::Any), 0, opened),
+            (
+                EventKind::Modify(ModifyKind::Name(RenameMode::From)),
+                0,
+                ChangeKind::RenamedFrom,
+            ),
+            (
+                EventKind::Modify(ModifyKind::Name(RenameMode::To)),
+                0,
+                ChangeKind::RenamedTo,
+            ),
+            (
+                EventKind::Modify(ModifyKind::Name(RenameMode::Both)),
+                0,
+                ChangeKind::RenamedFrom,
+            ),
+            (
+                EventKind::Modify(ModifyKind::Name(RenameMode::Both)),
+                1,
+                ChangeKind::RenamedTo,
+            ),
+            (
+                EventKind::Access(AccessKind::Close(AccessMode::Write)),
+                0,
+                ChangeKind::Closed,
+            ),
+            (
+                EventKind::Modify(ModifyKind::Metadata(MetadataKind::WriteTime)),
+                0,
+                ChangeKind::Touched,
+            ),
+            (EventKind::Any, 0, ChangeKind::Touched),
+        ];
+        for (kind, idx, want) in cases {
+            assert_eq!(kind_of(kind, *idx), *want, "{kind:?} #{idx}");
         }
     }
 

@@ -1,10 +1,18 @@
+#![deny(unreachable_pub, missing_debug_implementations)]
 //! File watching with coalescing: notify events in, [`ChangeSet`]s out.
 //!
 //! ```text
 //!  notify thread ──std mpsc──▶ "devserve-watch" thread ──tokio mpsc──▶ coalescer task ──▶ Receiver<ChangeSet>
-//!  (callback only sends)      filter, ignore, watches,     (stamped       quiet window
-//!                             poll fallback, root re-arm    batches)      + cap
+//!  (callback only sends)       event_loop: filter,        (stamped       pump + Coalescer:
+//!   backend.rs                 ignore, watches; roots.rs   batches of     held writes, leading
+//!                              arms and re-arms roots      changes)       edge, quiet window, cap
 //! ```
+//!
+//! Files: `backend.rs` (notify or polling, watch limits, the fallback),
+//! `roots.rs` (locating paths under roots, arming and re-arming them),
+//! `event_loop.rs` (the watcher thread), `pump.rs` (the coalescer task),
+//! `coalesce.rs` (pure coalescing rules), `filter.rs` (which events count,
+//! ignores), `types.rs` (what they pass each other).
 //!
 //! # Behaviour
 //! - **Events that count**: Create, Remove, Modify(Data | Name | Any |
@@ -30,17 +38,27 @@
 //!   file itself would die at the first atomic save) and events are filtered
 //!   to that file.
 //! - **Paths** in a [`ChangeSet`] are absolute, under the *canonical* root
-//!   (symlinks in the root resolved once at start), sorted and de-duplicated.
-//!   Event paths are matched against both the given and the canonical root.
-//! - **Coalescing**: see [`Coalescer`]. A set is emitted once no event arrived
-//!   for the quiet window, or [`WatchOptions::max_delay`] after its first
-//!   event. The quiet window is [`WatchOptions::quiet`] for a single changed
-//!   path and stretches with the number of distinct paths pending (`quiet ×
-//!   n`, at most 50 ms): on a busy 2-core machine a 500-file write stalls for
-//!   3–30 ms several times, which a fixed 3 ms window cut into 3–31 sets in
-//!   measurements, and the stretched window into one (or two when the write
-//!   outlasts `max_delay`). Events are time-stamped on the watcher thread, so
-//!   a busy runtime does not split or merge sets.
+//!   (symlinks in the root resolved at start and on every re-arm), sorted and
+//!   de-duplicated. Event paths are matched against both the given and the
+//!   canonical root.
+//! - **Coalescing**: see [`Coalescer`]. Each event is stamped in notify's
+//!   callback and classified ([`ChangeKind`]). Where the platform reports the
+//!   close of a written file (inotify `CLOSE_WRITE`), a set is held while a
+//!   write is open, so one save is one set however the writer is scheduled;
+//!   elsewhere (polling, FSEvents, Windows) the quiet window alone decides. A
+//!   lone complete in-place save is delivered at the leading edge
+//!   ([`LEAD_WINDOW`] after its close); anything else once no event arrived
+//!   for the quiet window ([`WatchOptions::quiet`] for one path, stretching
+//!   with the number of distinct paths, `quiet × n`, at most
+//!   [`DEFAULT_BURST_QUIET`], which a set that creates something always
+//!   waits), or [`WatchOptions::max_delay`] after its first event. On a busy
+//!   2-core machine a 500-file write stalls for 3–56 ms several times, which
+//!   a fixed 3 ms window cut into 3–31 sets in measurements, and the
+//!   stretched window into one (or two when the write outlasts `max_delay`).
+//! - **Temp files**: a path created within a set that no longer exists when
+//!   the set is closed is left out (the `sedXXXXXX` of `sed -i`,
+//!   `site.css.tmp.123`, any write-temp-then-rename save), so an atomic save
+//!   reports its target only.
 //! - **Watch limit**: inotify ENOSPC / EMFILE / `MaxFilesWatch`, at start or
 //!   later, switches to notify's `PollWatcher` (every 500 ms unless
 //!   [`WatchOptions::poll`] says otherwise) and logs one `tracing::warn!`
@@ -53,33 +71,61 @@
 //!   (a `stat`, no inotify watch on the parent). When it exists again it is
 //!   re-resolved, re-armed, and a `rescan` change set is sent, since files may
 //!   have been written before the new watch existed.
+//! - **Symlinked roots**: when a folder root is a symlink, the folder holding
+//!   the link is watched too (its entries only), so re-pointing the link
+//!   (`ln -sfn b2 dist`) is seen: the root is resolved again, its new target
+//!   armed, and a `rescan` set names it in [`ChangeSet::retargeted`]. When
+//!   polling, the link is read once per poll interval instead (the poller's
+//!   one-second mtimes miss a quick re-point). A real root replaced by a
+//!   symlink is followed the same way, with a warning.
 //!
 //! # Known limits
 //! - `PollWatcher` compares mtimes at one-second resolution, so in polling mode a
 //!   file rewritten within the same second as the previous scan is missed.
-//! - Symlinked folders inside a root are not followed.
+//! - Symlinked folders inside a root are not followed, and of a root's path
+//!   only its last component is followed as a link.
+//! - A build that rewrites existing files with pauses of more than
+//!   [`LEAD_WINDOW`] between its first and second file (its writer
+//!   descheduled right there) announces the first file alone.
+//! - A hard link (`link(2)`) is held like an open write until `max_delay`,
+//!   since no close follows; symlinks, folders and special files are not.
 
+mod backend;
 mod coalesce;
+mod event_loop;
 pub(crate) mod filter;
-mod manager;
+mod pump;
+mod roots;
 #[cfg(test)]
 mod tests;
+mod types;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc as std_mpsc, Arc};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-pub use coalesce::{Coalescer, DEFAULT_BURST_QUIET, MAX_PATHS};
-use manager::{Batch, Hooks, Manager, Msg, Root, Setup};
+pub use coalesce::{ChangeKind, Coalescer, DEFAULT_BURST_QUIET, LEAD_WINDOW, MAX_PATHS};
+use event_loop::{EventLoop, Setup};
+use roots::Root;
+use types::{Hooks, InFlight, Msg};
+
+/// Default [`WatchOptions::quiet`]: the quiet window of a set that is not a
+/// lone complete save. Writes are held until closed where the platform says
+/// so, so the window only has to bridge the steps *between* writes (the
+/// rename of an atomic save, the next file of a build), which a descheduled
+/// writer on a busy 2-core machine stretches to several milliseconds.
+pub const DEFAULT_QUIET: Duration = Duration::from_millis(20);
+
+/// Default [`WatchOptions::max_delay`]: the longest a set is held, even while
+/// a write stays open.
+pub const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(1);
 
 /// Capacity of the [`ChangeSet`] channel. A slow consumer only delays sets;
 /// meanwhile events keep being coalesced, never dropped.
 const CHANGESET_CAPACITY: usize = 16;
-/// At most this many queued batches are absorbed before the cap is re-checked.
-const DRAIN_LIMIT: usize = 1024;
 
 /// What to watch and how.
 #[derive(Debug, Clone)]
@@ -94,11 +140,15 @@ pub struct WatchOptions {
     /// native backend. Defaults to `None`.
     pub poll: Option<Duration>,
     /// Coalescing quiet window for a single changed path; it stretches with the
-    /// number of distinct pending paths, up to 50 ms (see [`Coalescer`]).
-    /// Defaults to 3 ms.
+    /// number of distinct pending paths, up to [`DEFAULT_BURST_QUIET`] (see
+    /// [`Coalescer`]). A lone complete save does not wait for it (see
+    /// [`LEAD_WINDOW`]); a set that creates something waits the whole burst
+    /// window.
+    /// Defaults to [`DEFAULT_QUIET`].
     pub quiet: Duration,
-    /// Longest a continuous stream of events is held before a set is emitted;
-    /// a burst that lasts longer becomes several sets. Defaults to 250 ms.
+    /// Longest a continuous stream of events (or an open write) is held
+    /// before a set is emitted; a burst that lasts longer becomes several
+    /// sets. Defaults to [`DEFAULT_MAX_DELAY`].
     pub max_delay: Duration,
 }
 
@@ -108,8 +158,8 @@ impl Default for WatchOptions {
             paths: Vec::new(),
             ignore: Vec::new(),
             poll: None,
-            quiet: Duration::from_millis(3),
-            max_delay: Duration::from_millis(250),
+            quiet: DEFAULT_QUIET,
+            max_delay: DEFAULT_MAX_DELAY,
         }
     }
 }
@@ -134,9 +184,22 @@ pub struct ChangeSet {
     /// Changed paths: absolute (under the canonical root), de-duplicated, sorted.
     pub paths: Vec<PathBuf>,
     /// Reload everything: the event queue overflowed, a change could not be
-    /// placed, the watcher switched backend, or a root was re-created. `paths`
-    /// may then be incomplete.
+    /// placed, the watcher switched backend, or a root was re-created or
+    /// re-targeted. `paths` may then be incomplete.
     pub rescan: bool,
+    /// Roots that now resolve to a different folder (a symlinked root was
+    /// pointed elsewhere, or a root was replaced by a symlink). Whoever serves
+    /// from a root should resolve it again. Non-empty implies `rescan`.
+    pub retargeted: Vec<RootRetarget>,
+}
+
+/// A watch root that now resolves to a different folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootRetarget {
+    /// The root as given in [`WatchOptions::paths`], made absolute.
+    pub root: PathBuf,
+    /// Its new canonical folder. Later [`ChangeSet::paths`] are under it.
+    pub target: PathBuf,
 }
 
 /// Errors from [`Watcher::start`].
@@ -232,21 +295,26 @@ fn start_inner(
     let (batch_tx, batch_rx) = mpsc::unbounded_channel();
     let (set_tx, set_rx) = mpsc::channel(CHANGESET_CAPACITY);
     let polling = Arc::new(AtomicBool::new(false));
+    let in_flight = InFlight::default();
 
-    let manager = Manager::new(Setup {
+    let event_loop = EventLoop::new(Setup {
         roots,
         ignore,
         poll: opts.poll,
         msg_tx: msg_tx.clone(),
+        in_flight: in_flight.clone(),
         out: batch_tx,
         polling: Arc::clone(&polling),
         hooks,
     })?;
+    // The thread logs to the caller's subscriber, as `start` itself does.
+    let dispatch = tracing::dispatcher::get_default(Clone::clone);
     std::thread::Builder::new()
         .name("devserve-watch".to_owned())
-        .spawn(move || manager.run(msg_rx))
+        .spawn(move || tracing::dispatcher::with_default(&dispatch, || event_loop.run(msg_rx)))
         .map_err(WatchError::Thread)?;
-    runtime.spawn(coalesce_task(batch_rx, set_tx, opts.quiet, opts.max_delay));
+    let coalescer = Coalescer::new(opts.quiet, opts.max_delay);
+    runtime.spawn(pump::run(batch_rx, set_tx, coalescer, in_flight));
 
     Ok((
         Watcher {
@@ -255,87 +323,4 @@ fn start_inner(
         },
         set_rx,
     ))
-}
-
-/// Turns stamped batches into change sets. Ends when the watcher thread is
-/// gone (after flushing) or when the receiver was dropped.
-async fn coalesce_task(
-    mut rx: mpsc::UnboundedReceiver<Batch>,
-    tx: mpsc::Sender<ChangeSet>,
-    quiet: Duration,
-    max_delay: Duration,
-) {
-    let mut co = Coalescer::new(quiet, max_delay);
-    'outer: loop {
-        let next = match co.deadline() {
-            None => rx.recv().await,
-            Some(deadline) => {
-                tokio::select! {
-                    biased;
-                    batch = rx.recv() => batch,
-                    () = tokio::time::sleep_until(deadline.into()) => {
-                        if let Some(set) = co.take_if_due(Instant::now()) {
-                            if tx.send(set).await.is_err() {
-                                return;
-                            }
-                        }
-                        continue;
-                    }
-                }
-            }
-        };
-        let Some(batch) = next else {
-            break;
-        };
-        if !absorb(&mut co, batch, &tx).await {
-            return;
-        }
-        // Absorb the backlog before looking at the clock: queued batches carry
-        // earlier stamps and may still belong to the pending set (the task can
-        // run late on a busy runtime).
-        let mut drained = false;
-        for _ in 0..DRAIN_LIMIT {
-            match rx.try_recv() {
-                Ok(batch) => {
-                    if !absorb(&mut co, batch, &tx).await {
-                        return;
-                    }
-                }
-                Err(mpsc::error::TryRecvError::Empty) => {
-                    drained = true;
-                    break;
-                }
-                Err(mpsc::error::TryRecvError::Disconnected) => break 'outer,
-            }
-        }
-        if !drained {
-            tokio::task::yield_now().await;
-            continue;
-        }
-        if let Some(set) = co.take_if_due(Instant::now()) {
-            if tx.send(set).await.is_err() {
-                return;
-            }
-        }
-    }
-    if let Some(set) = co.take() {
-        let _ = tx.send(set).await;
-    }
-}
-
-/// Add one batch at its own time stamp, first emitting the pending set if it
-/// was already due by then. Returns false when the receiver is gone.
-async fn absorb(co: &mut Coalescer, batch: Batch, tx: &mpsc::Sender<ChangeSet>) -> bool {
-    if let Some(set) = co.take_if_due(batch.at) {
-        if tx.send(set).await.is_err() {
-            return false;
-        }
-    }
-    if batch.rescan {
-        co.push_rescan(batch.at);
-    }
-    for path in batch.paths {
-        co.push(path, batch.at);
-    }
-    true
 }

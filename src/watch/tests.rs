@@ -172,6 +172,195 @@ async fn atomic_save_reports_the_target_only() {
     assert_eq!(seen.paths, BTreeSet::from([target]));
 }
 
+/// Receive change sets until one names `sentinel`; returns every set seen.
+async fn sets_until(rx: &mut mpsc::Receiver<ChangeSet>, sentinel: &Path) -> Vec<ChangeSet> {
+    until(rx, |s| s.has(sentinel)).await.sets
+}
+
+#[tokio::test]
+async fn one_save_is_one_change_set() {
+    let fx = fixture();
+    let page = fx.root.join("page.css");
+    write(&page, "v0");
+    let (_w, mut rx) = Watcher::start(WatchOptions::new([&fx.root])).expect("start");
+    let mut sets = Vec::new();
+    for i in 1..=40 {
+        write(&page, &format!("body {{ order: {i} }}"));
+        sets.extend(until(&mut rx, |s| s.has(&page)).await.sets);
+    }
+    // A set split off a save would trail behind: the sentinel flushes it out.
+    let sentinel = fx.root.join("sentinel.txt");
+    write(&sentinel, "s");
+    let trailing = sets_until(&mut rx, &sentinel).await;
+    assert_eq!(
+        trailing.len(),
+        1,
+        "a save trailed a second set: {trailing:#?}"
+    );
+    assert_eq!(trailing[0].paths, vec![sentinel]);
+    assert_eq!(sets.len(), 40, "{sets:#?}");
+    assert!(sets.iter().all(|s| s.paths == [page.clone()] && !s.rescan));
+}
+
+#[tokio::test]
+async fn one_new_file_is_one_change_set() {
+    let fx = fixture();
+    let (_w, mut rx) = Watcher::start(WatchOptions::new([&fx.root])).expect("start");
+    let mut sets = Vec::new();
+    for i in 0..40 {
+        let f = fx.root.join(format!("new-{i:02}.js"));
+        write(&f, "export {}");
+        let seen = until(&mut rx, |s| s.has(&f)).await;
+        sets.extend(seen.sets);
+    }
+    let sentinel = fx.root.join("sentinel.txt");
+    write(&sentinel, "s");
+    let trailing = sets_until(&mut rx, &sentinel).await;
+    assert_eq!(
+        trailing.len(),
+        1,
+        "a new file trailed a second set: {trailing:#?}"
+    );
+    assert_eq!(sets.len(), 40, "{sets:#?}");
+    assert!(
+        sets.iter().all(|s| s.paths.len() == 1 && !s.rescan),
+        "{sets:#?}"
+    );
+}
+
+#[tokio::test]
+async fn sed_in_place_reports_the_target_only() {
+    let fx = fixture();
+    let css = fx.root.join("css");
+    fs::create_dir(&css).expect("mkdir css");
+    let site = css.join("site.css");
+    write(&site, "body { color: red }");
+    let (_w, mut rx) = Watcher::start(WatchOptions::new([&fx.root])).expect("start");
+    let status = std::process::Command::new("sed")
+        .args(["-i", "s/red/blue/"])
+        .arg(&site)
+        .status()
+        .expect("sed runs (install GNU sed)");
+    assert!(status.success());
+    let seen = until(&mut rx, |s| s.has(&site)).await;
+    assert_eq!(seen.paths, BTreeSet::from([site]), "{seen:#?}");
+    assert_eq!(seen.sets.len(), 1, "{seen:#?}");
+}
+
+#[tokio::test]
+async fn temp_file_renamed_over_its_target_reports_the_target_only() {
+    let fx = fixture();
+    let site = fx.root.join("site.css");
+    write(&site, "old");
+    let (_w, mut rx) = Watcher::start(WatchOptions::new([&fx.root])).expect("start");
+    for temp in ["site.css.tmp.123", "site.css.4f2a"] {
+        let temp = fx.root.join(temp);
+        write(&temp, "new");
+        fs::rename(&temp, &site).expect("rename over");
+        let seen = until(&mut rx, |s| s.has(&site)).await;
+        assert_eq!(seen.paths, BTreeSet::from([site.clone()]), "{seen:#?}");
+    }
+}
+
+/// Point the symlink `link` at `target` the way `ln -sfn` does: a new link
+/// under a temporary name, renamed over the old one.
+fn repoint(link: &Path, target: &Path) {
+    let temp = link.with_file_name(".link-in-progress");
+    std::os::unix::fs::symlink(target, &temp).expect("symlink");
+    fs::rename(&temp, link).expect("rename over the link");
+}
+
+async fn retargeted(poll: Option<Duration>) {
+    let fx = fixture();
+    let b2 = fx.base.join("b2");
+    fs::create_dir(&b2).expect("mkdir b2");
+    let dist = fx.base.join("dist");
+    std::os::unix::fs::symlink(&fx.root, &dist).expect("symlink");
+    let o = WatchOptions {
+        poll,
+        ..opts(&dist)
+    };
+    let (_w, mut rx) = Watcher::start(o).expect("start");
+    repoint(&dist, &b2);
+    let want = RootRetarget {
+        root: dist.clone(),
+        target: b2.clone(),
+    };
+    let seen = until(&mut rx, |s| {
+        s.sets.iter().any(|c| c.retargeted.contains(&want))
+    })
+    .await;
+    assert!(seen.rescans > 0, "a retarget reloads everything: {seen:#?}");
+    // The new target is watched, under its own canonical paths.
+    let page = b2.join("index.html");
+    write(&page, "v2");
+    until(&mut rx, |s| s.has(&page)).await;
+    // And the old one no longer is.
+    write(&fx.root.join("stale.html"), "old");
+    let sentinel = b2.join("sentinel.txt");
+    write(&sentinel, "s");
+    let seen = until(&mut rx, |s| s.has(&sentinel)).await;
+    assert!(
+        seen.paths.iter().all(|p| p.starts_with(&b2)),
+        "the old target still reports: {seen:#?}"
+    );
+}
+
+#[tokio::test]
+async fn retargeted_symlinked_root_is_followed() {
+    retargeted(None).await;
+}
+
+#[tokio::test]
+async fn retargeted_symlinked_root_is_followed_when_polling() {
+    retargeted(Some(Duration::from_millis(100))).await;
+}
+
+#[tokio::test]
+async fn real_root_replaced_by_a_symlink_warns_and_is_followed() {
+    let fx = fixture();
+    let b2 = fx.base.join("b2");
+    fs::create_dir(&b2).expect("mkdir b2");
+    let cap = Capture::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(cap.clone())
+        .with_ansi(false)
+        .finish();
+    let (_w, mut rx) =
+        tracing::subscriber::with_default(subscriber, || Watcher::start(opts(&fx.root)))
+            .expect("start");
+    fs::remove_dir_all(&fx.root).expect("rm -r");
+    std::os::unix::fs::symlink(&b2, &fx.root).expect("symlink in its place");
+    let want = RootRetarget {
+        root: fx.root.clone(),
+        target: b2.clone(),
+    };
+    until(&mut rx, |s| {
+        s.sets.iter().any(|c| c.retargeted.contains(&want))
+    })
+    .await;
+    let log = cap.text();
+    assert!(
+        log.contains("WARN") && log.contains("replaced by a symlink"),
+        "{log}"
+    );
+    let page = b2.join("index.html");
+    write(&page, "v2");
+    until(&mut rx, |s| s.has(&page)).await;
+    // The link itself is watched now: re-pointing it is followed too.
+    let b3 = fx.base.join("b3");
+    fs::create_dir(&b3).expect("mkdir b3");
+    repoint(&fx.root, &b3);
+    let want = RootRetarget {
+        root: fx.root.clone(),
+        target: b3,
+    };
+    until(&mut rx, |s| {
+        s.sets.iter().any(|c| c.retargeted.contains(&want))
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn burst_of_500_is_one_change_set() {
     let fx = fixture();
