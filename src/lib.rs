@@ -17,6 +17,7 @@ pub mod body;
 mod builder;
 pub mod client_assets;
 pub mod config;
+mod editor;
 mod error;
 pub mod event;
 mod guard;

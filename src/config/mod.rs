@@ -184,6 +184,9 @@ pub struct ClientConfig {
     /// SockJS heartbeat interval, announced to clients too. Default
     /// [`DEFAULT_HEARTBEAT`]; from [`MIN_HEARTBEAT`] to [`MAX_HEARTBEAT`].
     pub heartbeat: Duration,
+    /// Show the page's uncaught errors and unhandled promise rejections in the
+    /// overlay (while the overlay is on). Default true.
+    pub runtime_errors: bool,
 }
 
 impl Default for ClientConfig {
@@ -196,6 +199,7 @@ impl Default for ClientConfig {
             log_level: ClientLogLevel::default(),
             websocket: true,
             heartbeat: DEFAULT_HEARTBEAT,
+            runtime_errors: true,
         }
     }
 }
@@ -292,6 +296,10 @@ pub struct Config {
     /// Announce change sets to browsers by itself. Default true; off when a
     /// build tool reports builds instead.
     pub reload_on_change: bool,
+    /// The command that opens a file from the overlay, split on whitespace and
+    /// run without a shell (`{file}`, `{line}`, `{column}` are replaced when
+    /// present). Default `None`: `$VISUAL`, else `$EDITOR`, else `code`.
+    pub editor: Option<String>,
 }
 
 impl Default for Config {
@@ -310,6 +318,7 @@ impl Default for Config {
             proxy: ProxyConfig::default(),
             tls: None,
             reload_on_change: true,
+            editor: None,
         }
     }
 }
@@ -321,8 +330,29 @@ impl Config {
         self.client.validate()?;
         self.watch.validate()?;
         self.proxy.validate()?;
-        self.security.validate()
+        self.security.validate()?;
+        check_editor(self.editor.as_deref())
     }
+}
+
+/// An editor command must name a program and hold no control characters.
+fn check_editor(editor: Option<&str>) -> Result<(), ConfigError> {
+    let Some(command) = editor else {
+        return Ok(());
+    };
+    if command.trim().is_empty() {
+        return Err(ConfigError::new("editor", "the command is empty"));
+    }
+    if command
+        .chars()
+        .any(|c| c.is_control() && !c.is_whitespace())
+    {
+        return Err(ConfigError::new(
+            "editor",
+            format!("{command:?} contains control characters"),
+        ));
+    }
+    Ok(())
 }
 
 impl ClientConfig {
@@ -487,6 +517,19 @@ mod tests {
         }
         let mut config = Config::default();
         config.security.allowed_hosts = vec!["dev.example.test".into(), ".example.test".into()];
+        assert_eq!(config.validate(), Ok(()));
+    }
+
+    #[test]
+    fn blank_or_binary_editor_commands_are_refused() {
+        for bad in ["", "  ", "vim\0-x", "code\u{7}"] {
+            let error = refused(|c| c.editor = Some(bad.into()));
+            assert_eq!(error.field(), "editor", "{bad:?}");
+        }
+        let config = Config {
+            editor: Some("code -g".into()),
+            ..Config::default()
+        };
         assert_eq!(config.validate(), Ok(()));
     }
 

@@ -8,8 +8,9 @@
 mod connection;
 mod listen;
 
-use crate::client_assets;
+use crate::client_assets::{self, ClientScript, ClientSettings};
 use crate::config::{Config, CLIENT_PATH, SOCKJS_PREFIX};
+use crate::editor::Editor;
 use crate::event::Event;
 use crate::guard::GuardPolicy;
 use crate::handle::Handle;
@@ -98,6 +99,7 @@ impl Server {
             announce: config.reload_on_change,
         };
         let watcher = start_watching(&config, &root, reload)?;
+        let (editor, client) = page_tools(&config, &root);
         let router = Arc::new(Router {
             static_files,
             sockjs: sockjs.clone(),
@@ -111,6 +113,8 @@ impl Server {
             } else {
                 "http"
             },
+            editor,
+            client,
         });
         let certificate = tls.as_ref().map(|t| (t.cert_path.clone(), t.generated));
         let shared = Arc::new(Shared { router, tls });
@@ -239,6 +243,19 @@ fn static_options(config: &Config, root: &Path) -> StaticOptions {
         .then(|| format!("<script src=\"{CLIENT_PATH}\"></script>"));
     options.injection_version = client_assets::version().to_string();
     options
+}
+
+/// The open-in-editor endpoint (files under the served and watched folders) and the client
+/// script that knows its token.
+fn page_tools(config: &Config, root: &Path) -> (Editor, ClientScript) {
+    let mut roots = vec![root.to_path_buf()];
+    roots.extend(config.watch.extra_paths.iter().cloned());
+    let editor = Editor::new(&roots, config.editor.as_deref());
+    let client = ClientScript::new(&ClientSettings {
+        token: editor.token().to_string(),
+        runtime_errors: config.client.runtime_errors && config.client.overlay.is_some(),
+    });
+    (editor, client)
 }
 
 /// The live-reload endpoint and the hub its sessions join.
