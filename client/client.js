@@ -376,7 +376,7 @@
 
   // An uncaught error or unhandled rejection: the console has it; the overlay shows it with its stack.
   function caught(error, prefix, fallback) {
-    if (!SETTINGS.runtimeErrors || S.reloading) return;
+    if (!SETTINGS.runtimeErrors || S.overlay.runtimeErrors === false || S.reloading) return;
     var text = error && error.stack ? String(error.stack) : String(error && error.message || error || fallback);
     if (error && error.stack && error.message && text.indexOf(error.message) < 0) text = error + '\n' + text;
     record('runtime-error', { text: text.split('\n')[0] });

@@ -24,7 +24,7 @@ use crate::body::ResponseBody;
 use crate::guard::Authority;
 use bytes::Bytes;
 use http::request::Parts;
-use http::{header, HeaderValue, Method, Response, StatusCode};
+use http::{header, HeaderName, HeaderValue, Method, Response, StatusCode};
 use http_body_util::BodyExt as _;
 use percent_encoding::percent_decode_str;
 use serde::Deserialize;
@@ -35,6 +35,8 @@ use std::path::{Component, Path, PathBuf};
 pub(crate) const OPEN_EDITOR_PATH: &str = "/__devserve/open-editor";
 /// The request header carrying the token.
 const TOKEN_HEADER: &str = "x-devserve-token";
+/// Who the browser says started the request.
+const SEC_FETCH_SITE: &str = "sec-fetch-site";
 /// Largest request body read.
 pub(crate) const MAX_BODY: usize = 8 * 1024;
 /// The editor used when nothing is configured and neither `$VISUAL` nor `$EDITOR` is set.
@@ -147,17 +149,14 @@ pub(crate) fn check_request(
     if parts.method != Method::POST {
         return Err(Decision::MethodNotAllowed);
     }
-    let single = |name: &str| {
-        let mut values = parts.headers.get_all(name).iter();
-        match (values.next(), values.next()) {
-            (Some(v), None) => v.to_str().ok(),
-            _ => None,
-        }
+    let single = |name: &'static str| {
+        crate::util::single_header(&parts.headers, &HeaderName::from_static(name))
     };
-    let same_origin = match single("sec-fetch-site") {
-        Some(site) => site.trim().eq_ignore_ascii_case("same-origin"),
-        None => single(header::ORIGIN.as_str())
-            .is_some_and(|origin| origin == format!("{scheme}://{authority}")),
+    // Sec-Fetch-Site decides when present (once); only without it does Origin.
+    let same_origin = match parts.headers.get_all(SEC_FETCH_SITE).iter().count() {
+        0 => single("origin").is_some_and(|origin| origin == format!("{scheme}://{authority}")),
+        _ => single(SEC_FETCH_SITE)
+            .is_some_and(|site| site.trim().eq_ignore_ascii_case("same-origin")),
     };
     if !same_origin {
         return Err(Decision::Forbidden("Cross-origin request blocked"));

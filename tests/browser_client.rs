@@ -513,6 +513,31 @@ fn client_is_small_and_self_contained() {
     }
 }
 
+#[test]
+fn served_client_is_small_and_self_contained() {
+    // The served script is client.js plus the overlay (client/overlay.js).
+    let overlay = std::fs::read_to_string(repo().join("client/overlay.js")).expect("overlay.js");
+    let client = std::fs::read_to_string(repo().join("client/client.js")).expect("client.js");
+    assert!(
+        overlay.len() + client.len() < 32 * 1024,
+        "the served client is {} bytes; the budget is 32 KiB unminified",
+        overlay.len() + client.len()
+    );
+    for forbidden in [
+        "\nimport ",
+        "import(",
+        "require(",
+        "eval(",
+        "innerHTML",
+        "document.write",
+    ] {
+        assert!(
+            !overlay.contains(forbidden),
+            "overlay.js uses {forbidden:?}"
+        );
+    }
+}
+
 /// 1. Connects over WebSocket, stays quiet, works on pages without `</body>`; a change reloads.
 #[tokio::test]
 async fn connects_over_websocket_and_reloads_on_change() {

@@ -73,6 +73,15 @@ fn only_same_origin_posts_with_the_token_pass() {
         cross,
         "a repeated header"
     );
+    let origin = ("origin", "http://127.0.0.1:8080");
+    assert_eq!(
+        check(
+            "POST",
+            &[("sec-fetch-site", "cross-site"), same, origin, token]
+        ),
+        cross,
+        "a repeated Sec-Fetch-Site does not fall back to Origin"
+    );
     let bad_token = Err(Decision::Forbidden("Invalid token"));
     assert_eq!(check("POST", &[same]), bad_token);
     assert_eq!(check("POST", &[same, (TOKEN_HEADER, "")]), bad_token);
