@@ -20,7 +20,7 @@ const SCRIPT: &str = "client.js";
 const PARTS: [&str; 2] = ["overlay.js", "client.js"];
 
 /// Per-run values the served client carries.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct ClientSettings {
     /// The open-in-editor token (see the server's `/__devserve/open-editor`).
     pub token: String,
@@ -28,11 +28,30 @@ pub struct ClientSettings {
     pub runtime_errors: bool,
 }
 
+impl std::fmt::Debug for ClientSettings {
+    /// Everything but the token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientSettings")
+            .field("runtime_errors", &self.runtime_errors)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The assembled client script for one run, built once.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ClientScript {
     body: bytes::Bytes,
     tag: EntityTag,
+}
+
+impl std::fmt::Debug for ClientScript {
+    /// The size and validator; the body carries the token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientScript")
+            .field("len", &self.body.len())
+            .field("etag", &self.tag.to_header())
+            .finish()
+    }
 }
 
 impl ClientScript {

@@ -43,12 +43,23 @@ pub(crate) const MAX_BODY: usize = 8 * 1024;
 const DEFAULT_EDITOR: &str = "code";
 
 /// The endpoint's state: the run's token, the folders files may come from, the command.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Editor {
     token: String,
     roots: Vec<PathBuf>,
     cwd: Option<PathBuf>,
     command: Vec<String>,
+}
+
+impl std::fmt::Debug for Editor {
+    /// Everything but the token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Editor")
+            .field("roots", &self.roots)
+            .field("cwd", &self.cwd)
+            .field("command", &self.command)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What a request is answered with, decided before anything is started.

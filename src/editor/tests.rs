@@ -276,3 +276,13 @@ fn each_decision_has_its_status() {
     let allow = render(Decision::MethodNotAllowed);
     assert_eq!(allow.headers()[header::ALLOW], "POST");
 }
+
+#[test]
+fn debug_output_hides_the_token() {
+    let editor = Editor::new(&[], Some("vim"));
+    let shown = format!("{editor:?}");
+    assert!(
+        shown.contains("vim") && !shown.contains(editor.token()),
+        "{shown}"
+    );
+}
