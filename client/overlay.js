@@ -13,7 +13,9 @@ function createUi(hooks) {
   'use strict';
   var MAX_ITEMS = 500, MAX_CHARS = 100000;
   var ANSI = /\u001b(?:\[([0-9;:?]*)([@-~])|\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[@-Z\\-_]?)/g;
-  var LOCATION = /(https?:\/\/[^\s()'"]+?|(?:[A-Za-z]:)?[\w.~@+\-\/\\]*\w\.\w+)(?::(\d+)(?::(\d+))?|\((\d+),(\d+)\))(?=[\s)'",:;]|$)/g;
+  // Locations are whole words (anchored, so matching stays linear in the word's length).
+  var WORD = /[^\s'"`]+/g;
+  var LOCATION = /^((https?:\/\/\S+?|(?:[A-Za-z]:)?[\w.~@+\-\/\\]*\w\.[A-Za-z]\w*)(?::(\d+)(?::(\d+))?|\((\d+),(\d+)\)))[,:;)]*$/;
   var PALETTE = ['#777', '#f66', '#6d6', '#ec7', '#6bf', '#d8f', '#5dd', '#ddd',
     '#999', '#f99', '#9f9', '#fe9', '#ade', '#ebf', '#9ff', '#fff'];
   var SGR = { 1: ['fontWeight', 'bold'], 2: ['opacity', '.7'], 3: ['fontStyle', 'italic'],
@@ -143,11 +145,14 @@ function createUi(hooks) {
     parent.appendChild(span.style.length ? span : document.createTextNode(s));
   }
 
-  // Every `file:line:col`-like location in `text`, as {start, end, file, line, column}.
+  // Every `file:line:col`-like word in `text` (after any opening parentheses), as
+  // {start, end, file, line, column}; words over 2000 characters are skipped.
   function locations(text) {
-    var out = [], m;
-    for (LOCATION.lastIndex = 0; (m = LOCATION.exec(text));) {
-      out.push({ start: m.index, end: LOCATION.lastIndex, file: m[1], line: +(m[2] || m[4]), column: +(m[3] || m[5] || 1) });
+    var out = [], w, m;
+    for (WORD.lastIndex = 0; (w = WORD.exec(text));) {
+      var lead = /^\(*/.exec(w[0])[0].length, start = w.index + lead;
+      if (w[0].length > 2000 || !(m = LOCATION.exec(w[0].slice(lead)))) continue;
+      out.push({ start: start, end: start + m[1].length, file: m[2], line: +(m[3] || m[5]), column: +(m[4] || m[6] || 1) });
     }
     return out;
   }

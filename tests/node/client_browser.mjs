@@ -379,6 +379,11 @@ const scenarios = {
     t.ok(o.title === 'Failed to compile: 600 errors' && o.messages.length === 500, 'capped at 500 entries, counted 600',
       json({ title: o.title, n: o.messages.length }));
     t.eq(json(bits.more), json(['… 100 more not shown']), 'the cut is said explicitly');
+    // One huge word (a minified bundle's line): rendered, cut at 100000 characters, said so.
+    await command('errors', ['a'.repeat(150000) + '.js:1:2']);
+    o = await until('the huge entry', async () => { const v = await overlay(page); return v && v.messages.length === 1 ? v : null; });
+    t.ok(o.messages[0].length < 100100 && o.messages[0].endsWith('\n… 50007 more characters'), 'a huge entry is cut, and says so',
+      o.messages[0].slice(-40));
   },
 
   // 10. A click on a location in the overlay reaches the endpoint, which starts the editor.
