@@ -1,5 +1,6 @@
-/* devserve browser client: live reload, in-place CSS updates, build overlay. No build step, no
- * dependencies, one global (`devserve`), silent while all is well.
+/* devserve browser client, part 2 of 2: live reload, in-place CSS updates, build and runtime
+ * error overlay (drawn by overlay.js, served before this file in one script, see there). No build
+ * step, no dependencies, one global (`devserve`), silent while all is well.
  * Transport: SockJS at /sockjs-node on this script's origin: GET /info, then WebSocket
  *   …/<3 digits>/<8 chars>/websocket; if info says websocket:false or the socket fails before `o`,
  *   xhr-streaming (POSTed again when the server ends it at 128 KiB), then xhr-polling.
@@ -15,6 +16,9 @@
  *   Other updates go to devserve.onUpdate(fn) handlers: fn({type: "content-changed" | "ok" |
  *   "warnings", hash, paths}) returns true if it applied it, else the page reloads (with liveReload
  *   or hot). errors never reload; the state sent on connect never reloads by itself.
+ * Runtime errors (window `error`, `unhandledrejection`) go to the overlay unless the server turned
+ *   SETTINGS.runtimeErrors off. A location link POSTs {file, line, column} to
+ *   /__devserve/open-editor with the run's token in `X-Devserve-Token`.
  */
 (function () {
   'use strict';
@@ -25,12 +29,6 @@
   var OPEN_TIMEOUT = 5000;
   var ALNUM = 'abcdefghijklmnopqrstuvwxyz0123456789';
   var LEVELS = { trace: 0, debug: 1, info: 2, warn: 3, warning: 3, error: 4, silent: 5, none: 5 };
-  var ANSI = /\u001b(?:\[([0-9;:?]*)([@-~])|\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[@-Z\\-_]?)/g;
-  var PALETTE = ['#777', '#f66', '#6d6', '#ec7', '#6bf', '#d8f', '#5dd', '#ddd',
-    '#999', '#f99', '#9f9', '#fe9', '#ade', '#ebf', '#9ff', '#fff'];
-  var SGR = { 1: ['fontWeight', 'bold'], 2: ['opacity', '.7'], 3: ['fontStyle', 'italic'],
-    4: ['textDecoration', 'underline'], 22: ['fontWeight', ''], 23: ['fontStyle', ''],
-    24: ['textDecoration', ''], 39: ['color', ''], 49: ['backgroundColor', ''] };
 
   var origin = location.origin;
   try {
@@ -40,7 +38,8 @@
   var level = LEVELS.info;
   var S = { state: 'connecting', transport: null, hash: null, heartbeat: 25000, heartbeats: 0, retries: 0,
     overlay: {} };
-  var events = [], handlers = [], replaced = new WeakMap(), conn = null, retryTimer = 0, busyTimer = 0, ui = null;
+  var events = [], handlers = [], replaced = new WeakMap(), conn = null, retryTimer = 0, busyTimer = 0;
+  var ui = createUi({ retry: function () { retry(); }, openEditor: openEditor });
 
   function now() { return Date.now(); }
   function record(type, detail) {
@@ -52,7 +51,7 @@
   function log(lvl, text) {
     if (LEVELS[lvl] >= level) console[lvl]('[devserve] ' + text);
   }
-  function strip(text) { return String(text).replace(ANSI, ''); }
+  var strip = ui.strip;
   function random(chars, n) {
     for (var s = ''; s.length < n;) s += chars.charAt(Math.floor(Math.random() * chars.length));
     return s;
@@ -172,7 +171,7 @@
     S.overlay = {};
     S.reconnected = S.everOpened;
     S.everOpened = S.greeting = true;
-    indicator(false);
+    ui.indicator(false);
     record('open', { transport: c.name });
   }
 
@@ -199,14 +198,14 @@
     if (!shouldReconnect(code)) {
       S.state = 'stopped';
       log('info', 'Closed by the server (' + code + ' ' + reason + '), not reconnecting.');
-      return indicator(true);
+      return ui.indicator(true);
     }
     if (!S.announced) log('info', 'Disconnected!');
     S.announced = true;
     if (S.retries >= MAX_ATTEMPTS) {
       S.state = 'gave-up';
       record('gave-up');
-      return indicator(true);
+      return ui.indicator(true);
     }
     var n = S.retries++, delay = backoff(n, Math.random());
     record('wait', { n: n, ms: delay });
@@ -239,7 +238,7 @@
       case 'hot': S.hot = true; break;
       case 'overlay': S.overlay = d === true ? { errors: true } : d || {}; break;
       case 'progress': S.progress = d !== false; break;
-      case 'progress-update': if (S.progress && d) progress(d.percent, d.msg); break;
+      case 'progress-update': if (S.progress && d) ui.progress(d.percent, d.msg); break;
       case 'heartbeat':
         if (d > 0) S.heartbeat = +d;
         if (conn && conn.t && conn.opened) arm(conn, deadline());
@@ -247,7 +246,7 @@
       case 'invalid':
         S.handled = false;
         S.paths = null;
-        hideOverlay();
+        ui.show(null);
         busy(true);
         break;
       case 'hash':
@@ -258,8 +257,8 @@
       case 'still-ok':
         S.handled = false;
         busy(false);
-        progress(null);
-        hideOverlay();
+        ui.progress(null);
+        ui.show(null);
         break;
       case 'ok': case 'warnings': case 'errors': result(m.type, d); break;
       case 'content-changed': contentChanged(d); break;
@@ -271,11 +270,10 @@
     var quiet = S.greeting || S.handled || type === 'errors';
     S.greeting = S.handled = false;
     busy(false);
-    progress(null);
+    ui.progress(null);
     list = Array.isArray(list) ? list.map(String) : [];
     list.forEach(function (text) { log(type === 'errors' ? 'error' : 'warn', strip(text)); });
-    if (S.overlay[type] && list.length) showOverlay(type, list);
-    else hideOverlay();
+    ui.show(S.overlay[type] && list.length ? type : null, list);
     if (quiet) note(type, 'none');
     else update({ type: type, hash: S.hash, paths: S.paths });
   }
@@ -368,110 +366,41 @@
     node.after(next);
   }
 
-  // -- user interface: one shadow root, created on first use
-
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    e.className = cls || '';
-    e.textContent = text || '';
-    return e;
-  }
-
-  var CSS = ':host{all:initial}[hidden]{display:none!important}' +
-    '.bar{position:fixed;top:0;left:0;height:3px;background:#4f9cff;transition:width .2s}' +
-    '.pill,.off{position:fixed;bottom:8px;font:12px/1.5 system-ui;padding:2px 9px;border:0;' +
-    'border-radius:10px;color:#fff;background:#333d}.pill{right:8px}.off{left:8px;background:#b3261e;cursor:pointer}' +
-    '.ov{position:fixed;inset:0;overflow:auto;padding:24px;' +
-    'background:#000e;color:#e8e8e8;font:13px/1.5 ui-monospace,monospace}' +
-    '.head{display:flex;justify-content:space-between;font:600 18px system-ui;color:#ff8a8a}' +
-    '.warnings .head{color:#ffd479}.x{font:inherit;color:#eee;background:none;border:1px solid #666;cursor:pointer}' +
-    'pre{font:inherit;white-space:pre-wrap;word-break:break-word;padding:12px;background:#1b1b1b;' +
-    'border-left:4px solid #e5484d}.warnings pre{border-color:#e5c07b}';
-
-  function root() {
-    if (!ui) {
-      var host = document.createElement('devserve-ui');
-      host.style.cssText = 'all:initial;display:block;position:fixed;top:0;left:0;width:0;height:0;z-index:2147483647'
-        .replace(/;|$/g, '!important;');
-      var shadow = host.attachShadow({ mode: 'open' });
-      ui = { host: host, bar: el('div', 'bar'), pill: el('div', 'pill', 'rebuilding…'), ov: el('div', 'ov'),
-        off: el('button', 'off', 'disconnected — click to retry'), title: el('span', 'title'),
-        x: el('button', 'x', '×'), list: el('div') };
-      var head = el('div', 'head');
-      head.append(ui.title, ui.x);
-      ui.ov.append(head, ui.list);
-      ui.ov.setAttribute('role', 'dialog');
-      ui.x.onclick = hideOverlay;
-      ui.off.onclick = function () { indicator(false); retry(); };
-      shadow.adoptedStyleSheets = [new CSSStyleSheet()]; // exempt from the page's CSP
-      shadow.adoptedStyleSheets[0].replaceSync(CSS);
-      shadow.append(ui.bar, ui.pill, ui.off, ui.ov);
-      ui.bar.hidden = ui.pill.hidden = ui.off.hidden = ui.ov.hidden = true;
-    }
-    if (!ui.host.isConnected) (document.body || document.documentElement).appendChild(ui.host);
-    return ui;
-  }
-
-  function indicator(on) { if (on || ui) root().off.hidden = !on; }
+  // -- user interface (overlay.js), runtime errors, open in editor
 
   function busy(on) {
     clearTimeout(busyTimer);
-    if (on) busyTimer = setTimeout(function () { root().pill.hidden = false; }, 150);
-    else if (ui) ui.pill.hidden = true;
+    if (on) busyTimer = setTimeout(function () { ui.pill(true); }, 150);
+    else ui.pill(false);
   }
 
-  function progress(percent, msg) {
-    if (percent == null) return ui && (ui.bar.hidden = true);
-    var r = root();
-    r.bar.hidden = false;
-    r.bar.style.width = Math.max(0, Math.min(100, +percent || 0)) + '%';
-    r.bar.title = msg || '';
+  // An uncaught error or unhandled rejection: the console has it; the overlay shows it with its stack.
+  function caught(error, prefix, fallback) {
+    if (!SETTINGS.runtimeErrors || S.overlay.runtimeErrors === false || S.reloading) return;
+    var text = error && error.stack ? String(error.stack) : String(error && error.message || error || fallback);
+    if (error && error.stack && error.message && text.indexOf(error.message) < 0) text = error + '\n' + text;
+    record('runtime-error', { text: text.split('\n')[0] });
+    ui.runtimeError(prefix + text);
   }
 
-  function showOverlay(kind, list) {
-    var r = root();
-    r.ov.className = 'ov ' + kind;
-    r.title.textContent = (kind === 'errors' ? 'Failed to compile: ' : 'Compiled with ') + list.length + ' ' +
-      kind.slice(0, -1) + (list.length === 1 ? '' : 's');
-    r.list.textContent = '';
-    list.forEach(function (text) { r.list.appendChild(ansi(el('pre'), text)); });
-    r.ov.hidden = false;
-  }
-
-  function hideOverlay() { if (ui) ui.ov.hidden = true; }
-
-  // ANSI SGR -> <span>s with inline styles; other escapes are dropped; text stays text.
-  function ansi(parent, text) {
-    var st = {}, last = 0, m;
-    function add(s) {
-      if (!s) return;
-      var span = el('span', '', s);
-      for (var k in st) if (st[k]) span.style[k] = st[k];
-      parent.appendChild(span.style.length ? span : document.createTextNode(s));
-    }
-    for (ANSI.lastIndex = 0; (m = ANSI.exec(text));) {
-      add(text.slice(last, m.index));
-      last = ANSI.lastIndex;
-      var codes = m[2] === 'm' ? m[1].split(/[;:]/) : [];
-      for (var i = 0; i < codes.length; i++) {
-        var c = +codes[i] || 0;
-        if (!c) st = {};
-        else if (SGR[c]) st[SGR[c][0]] = SGR[c][1];
-        if (c === 22) st.opacity = '';
-        if (c >= 30 && c <= 37 || c >= 90 && c <= 97) st.color = PALETTE[c % 10 + (c > 89 ? 8 : 0)];
-        if (c >= 40 && c <= 47 || c >= 100 && c <= 107) st.backgroundColor = PALETTE[c % 10 + (c > 99 ? 8 : 0)];
-        if (c === 38 || c === 48) i += codes[i + 1] === '2' ? 4 : 2;
-      }
-    }
-    add(text.slice(last));
-    return parent;
+  function openEditor(file, line, column) {
+    var done = function (status) {
+      record('editor', { file: file, line: line, column: column, status: status });
+      if (status !== 204) log('warn', 'Could not open ' + file + ' in the editor (' + status + ').');
+    };
+    fetch(origin + '/__devserve/open-editor', { method: 'POST', cache: 'no-store',
+      headers: { 'content-type': 'application/json', 'x-devserve-token': SETTINGS.token },
+      body: JSON.stringify({ file: file, line: line, column: column }) })
+      .then(function (res) { done(res.status); }, function () { done(0); });
   }
 
   // -- lifecycle
 
   addEventListener('keydown', function (e) {
-    if (e.key === 'Escape' && ui && !ui.ov.hidden) hideOverlay();
+    if (e.key === 'Escape' && ui.visible()) ui.hide();
   }, true);
+  addEventListener('error', function (e) { caught(e.error, '', e.message); });
+  addEventListener('unhandledrejection', function (e) { caught(e.reason, 'Uncaught (in promise) ', 'rejected'); });
   addEventListener('pagehide', function () { S.unloading = true; });
   addEventListener('pageshow', function (e) {
     S.unloading = false;

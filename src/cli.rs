@@ -44,6 +44,13 @@ pub struct Cli {
     /// Turn the in-page error overlay off.
     #[arg(env = "DEVSERVE_NO_OVERLAY", long)]
     pub no_overlay: bool,
+    /// Do not show the page's uncaught errors and promise rejections in the overlay.
+    #[arg(env = "DEVSERVE_NO_RUNTIME_ERRORS", long)]
+    pub no_runtime_errors: bool,
+    /// Open files clicked in the overlay with CMD, run without a shell ({file},
+    /// {line}, {column} are replaced; default $VISUAL, else $EDITOR, else code).
+    #[arg(env = "DEVSERVE_EDITOR", long, value_name = "CMD")]
+    pub editor: Option<String>,
     /// Show build progress in the page.
     #[arg(env = "DEVSERVE_PROGRESS", long)]
     pub progress: bool,
@@ -199,6 +206,7 @@ impl Cli {
             tls: self.tls(),
             reload_on_change: self.exec.is_none(),
             log_requests: self.verbose || self.log.contains(&LogWhat::Requests),
+            editor: self.editor.clone(),
         };
         config.validate().map_err(flag_error)?;
         Ok(config)
@@ -226,6 +234,7 @@ impl Cli {
             log_level: self.log_level,
             websocket: !self.no_websocket,
             heartbeat: Duration::from_millis(self.heartbeat_ms),
+            runtime_errors: !self.no_runtime_errors,
         }
     }
 }
@@ -242,6 +251,7 @@ fn flag_error(error: ConfigError) -> anyhow::Error {
         "serve.headers" => "--header",
         "proxy.rules" => "--proxy",
         "proxy.timeout" => "--proxy-timeout",
+        "editor" => "--editor",
         other => return anyhow::anyhow!("invalid {other}: {}", error.reason()),
     };
     anyhow::anyhow!("invalid {flag}: {}", error.reason())

@@ -18,6 +18,7 @@ mod builder;
 pub mod client_assets;
 mod compress;
 pub mod config;
+mod editor;
 mod error;
 pub mod event;
 mod guard;

@@ -3,17 +3,18 @@
 //! headers every response carries.
 //!
 //! The order is fixed: Host gate → Sec-Fetch gate → the live-reload endpoint
-//! (behind the Origin gate) → the embedded client assets (all of
-//! `/__devserve/`) → the proxy rules (upgrades behind the Origin gate) → the
+//! (behind the Origin gate) → open-in-editor (its own gates, [`crate::editor`])
+//! → the embedded client assets (all of `/__devserve/`) → the proxy rules (upgrades behind the Origin gate) → the
 //! static files' outcome → the embedder's fallback for what the files do
-//! not answer.
+//! not answer → the default `/favicon.ico`.
 
 use crate::body::ResponseBody;
-use crate::client_assets::{self, Asset};
+use crate::client_assets::{self, Asset, ClientScript};
 use crate::compress::Compressor;
 use crate::config::ProxyRule;
+use crate::editor::{Editor, OPEN_EDITOR_PATH};
 use crate::event::Event;
-use crate::guard::{self, GuardPolicy, Rejection};
+use crate::guard::{self, Authority, GuardPolicy, Rejection};
 use crate::proxy::{self, Forwarded, Proxy};
 use crate::sockjs::SockJsServer;
 use crate::static_files::{Outcome, StaticFiles};
@@ -52,6 +53,8 @@ enum Route {
     Refused(Rejection),
     /// The live-reload endpoint (`/sockjs-node/**`).
     LiveReload,
+    /// Open in editor, for a request with this (validated) authority.
+    OpenEditor(Authority),
     /// One of the embedded client files.
     ClientAsset(Asset),
     /// A proxy rule's backend.
@@ -81,6 +84,10 @@ pub(crate) struct Router {
     pub(crate) refused_hosts: Mutex<HashSet<String>>,
     /// Report every request as an event.
     pub(crate) log_requests: bool,
+    /// The open-in-editor endpoint.
+    pub(crate) editor: Editor,
+    /// The assembled client script of this run.
+    pub(crate) client: ClientScript,
 }
 
 impl std::fmt::Debug for Router {
@@ -126,7 +133,16 @@ impl Router {
                 let response = self.sockjs.handle(Request::from_parts(parts, body)).await;
                 self.finish(response, false)
             }
-            Route::ClientAsset(asset) => self.finish(asset.respond(&parts.headers), false),
+            Route::OpenEditor(authority) => {
+                let response = self
+                    .editor
+                    .handle(&parts, body, &authority, self.scheme)
+                    .await;
+                self.finish(response, false)
+            }
+            Route::ClientAsset(asset) => {
+                self.finish(asset.respond(&parts.headers, &self.client), false)
+            }
             Route::Proxy(rule) => {
                 let response = self.proxied(&rule, Request::from_parts(parts, body)).await;
                 self.finish(response, false)
@@ -154,6 +170,9 @@ impl Router {
                 Some(fallback) => {
                     let response = fallback(Request::from_parts(parts, body)).await;
                     self.finish(response, false)
+                }
+                None if client_assets::is_favicon_request(&parts) => {
+                    self.finish(client_assets::favicon(&parts), self.cors)
                 }
                 None => {
                     let response = self.static_files.render_miss(miss, &parts);
@@ -207,6 +226,9 @@ impl Router {
                 Ok(()) => Route::LiveReload,
                 Err(rejection) => Route::Refused(rejection),
             };
+        }
+        if path == OPEN_EDITOR_PATH {
+            return Route::OpenEditor(authority);
         }
         if let Some(name) = path.strip_prefix(ASSET_PREFIX) {
             return client_assets::lookup(name).map_or(Route::Files, Route::ClientAsset);

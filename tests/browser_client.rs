@@ -10,7 +10,7 @@
 use crate::common::*;
 use devserve::{Config, Message, Overlay, Server};
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -91,6 +91,8 @@ struct Driver {
     config: Config,
     server: Option<(Server, tokio::runtime::Runtime)>,
     proxy: Option<FreezeProxy>,
+    /// Where the fake editor records its arguments, one per line.
+    editor_log: Option<PathBuf>,
 }
 
 impl Drop for Driver {
@@ -123,7 +125,11 @@ async fn launch(config: Config) -> Result<(Server, tokio::runtime::Runtime), dev
 
 impl Driver {
     async fn start(configure: impl FnOnce(&mut Config)) -> Driver {
-        let root = site();
+        Driver::start_in(site(), configure).await
+    }
+
+    /// Start on the fixture folder `root`.
+    async fn start_in(root: tempfile::TempDir, configure: impl FnOnce(&mut Config)) -> Driver {
         let mut config = Config {
             root: root.path().to_path_buf(),
             addr: "127.0.0.1:0".parse().expect("address"),
@@ -138,6 +144,7 @@ impl Driver {
             config,
             server: Some(server),
             proxy: None,
+            editor_log: None,
         }
     }
 
@@ -229,6 +236,36 @@ impl Driver {
                 assert!(text.contains(&from), "{path} does not contain {from:?}");
                 write(self.root.path(), &path, &text.replacen(&from, &to, 1));
                 "edited".into()
+            }
+            "append" => {
+                let [path, content] = <[String; 2]>::try_from(strings(&args)).expect("path, text");
+                let file = self.root.path().join(&path);
+                let text = std::fs::read_to_string(&file).expect("read fixture");
+                write(self.root.path(), &path, &(text + &content));
+                "appended".into()
+            }
+            "editor-args" => {
+                let log = self.editor_log.as_ref().expect("a fake editor");
+                let text = std::fs::read_to_string(log).unwrap_or_default();
+                // Complete once the fake editor wrote its end marker.
+                let args: Vec<&str> = match text.strip_suffix("END\n") {
+                    Some(done) => done.lines().collect(),
+                    None => Vec::new(),
+                };
+                serde_json::to_string(&args).expect("json")
+            }
+            "root" => serde_json::to_string(&self.root.path().canonicalize().expect("root"))
+                .expect("json"),
+            "many-errors" => {
+                let count = args[0].as_u64().expect("count");
+                let errors = (1..=count)
+                    .map(|i| {
+                        format!(
+                            "src/file{i}.ts:{i}:5 - \u{1b}[31merror\u{1b}[39m TS2322: entry {i}"
+                        )
+                    })
+                    .collect();
+                self.server().handle().errors("", errors).to_string()
             }
             "ok" => self.server().handle().ok("").to_string(),
             "invalid" => self.server().handle().invalid().to_string(),
@@ -466,6 +503,31 @@ fn client_is_small_and_self_contained() {
     }
 }
 
+#[test]
+fn served_client_is_small_and_self_contained() {
+    // The served script is client.js plus the overlay (client/overlay.js).
+    let overlay = std::fs::read_to_string(repo().join("client/overlay.js")).expect("overlay.js");
+    let client = std::fs::read_to_string(repo().join("client/client.js")).expect("client.js");
+    assert!(
+        overlay.len() + client.len() < 32 * 1024,
+        "the served client is {} bytes; the budget is 32 KiB unminified",
+        overlay.len() + client.len()
+    );
+    for forbidden in [
+        "\nimport ",
+        "import(",
+        "require(",
+        "eval(",
+        "innerHTML",
+        "document.write",
+    ] {
+        assert!(
+            !overlay.contains(forbidden),
+            "overlay.js uses {forbidden:?}"
+        );
+    }
+}
+
 /// 1. Connects over WebSocket, stays quiet, works on pages without `</body>`; a change reloads.
 #[tokio::test]
 async fn connects_over_websocket_and_reloads_on_change() {
@@ -574,4 +636,118 @@ async fn heartbeat_watchdog_replaces_a_dead_connection() {
     let base = format!("http://{}", proxy.addr);
     driver.proxy = Some(proxy);
     driver.run("heartbeat", &base).await;
+}
+
+/// A fake editor: a script that writes its arguments, one per line, then `END`, to `log`.
+fn fake_editor(dir: &Path, log: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let script = write(
+        dir,
+        "fake-editor.sh",
+        &format!(
+            "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > '{0}.tmp'\n\
+             echo END >> '{0}.tmp'\nmv '{0}.tmp' '{0}'\n",
+            log.display()
+        ),
+    );
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    script
+}
+
+/// 9. 80 build errors: 80 items, "80 errors" in the title, the hints; past the cap, the rest
+/// is counted, not dropped silently.
+#[tokio::test]
+async fn overlay_shows_all_80_errors_and_counts_them() {
+    if !browser_ready() {
+        return;
+    }
+    let _one = BROWSER.lock().await;
+    let mut driver = Driver::start(|_| {}).await;
+    let base = format!("http://{}", driver.addr());
+    driver.run("many-errors", &base).await;
+}
+
+/// 10. A click on `file:line:col` in the overlay starts the configured editor on that file
+/// and line (a fake editor records its arguments); other origins and methods are refused.
+#[tokio::test]
+async fn overlay_location_click_opens_the_editor() {
+    if !browser_ready() {
+        return;
+    }
+    let _one = BROWSER.lock().await;
+    let tools = temp_dir();
+    let log = tools.path().join("editor-args.txt");
+    let editor = fake_editor(tools.path(), &log);
+    let mut driver = Driver::start(|c| c.editor = Some(editor.display().to_string())).await;
+    write(
+        driver.root.path(),
+        "src/app.js",
+        "let a = 1;\nlet b = 2;\nlet c = a +;\n",
+    );
+    driver.editor_log = Some(log);
+    let base = format!("http://{}", driver.addr());
+    driver.run("editor", &base).await;
+}
+
+/// 11. Uncaught errors and unhandled rejections appear in the overlay with their stack.
+#[tokio::test]
+async fn runtime_errors_appear_in_the_overlay() {
+    if !browser_ready() {
+        return;
+    }
+    let _one = BROWSER.lock().await;
+    let mut driver = Driver::start(|_| {}).await;
+    write(
+        driver.root.path(),
+        "boom.js",
+        "function kaboom() { throw new TypeError('kaboom'); }\nsetTimeout(kaboom);\n\
+         Promise.reject(new Error('nope'));\n",
+    );
+    let base = format!("http://{}", driver.addr());
+    driver.run("runtime", &base).await;
+}
+
+/// 12. `runtime_errors: false` (`--no-runtime-errors`) keeps them out of the overlay.
+#[tokio::test]
+async fn runtime_errors_can_be_turned_off() {
+    if !browser_ready() {
+        return;
+    }
+    let _one = BROWSER.lock().await;
+    let mut driver = Driver::start(|c| c.client.runtime_errors = false).await;
+    let base = format!("http://{}", driver.addr());
+    driver.run("runtime-off", &base).await;
+}
+
+/// 13. A 404 page and a listing carry the reload client: they recover when the file appears;
+/// the listing sorts; the default favicon gives way to the folder's own.
+#[tokio::test]
+async fn missing_page_recovers_when_the_file_appears() {
+    if !browser_ready() {
+        return;
+    }
+    let _one = BROWSER.lock().await;
+    let mut driver = Driver::start(|_| {}).await;
+    write(driver.root.path(), "list/big.txt", &"x".repeat(5000));
+    write(driver.root.path(), "list/small.txt", "x");
+    let base = format!("http://{}", driver.addr());
+    driver.run("missing", &base).await;
+}
+
+/// 14. The example site: a rule appended to `css/site.css` (as the README suggests) applies.
+#[tokio::test]
+async fn example_site_picks_up_an_appended_rule() {
+    if !browser_ready() {
+        return;
+    }
+    let _one = BROWSER.lock().await;
+    let root = temp_dir();
+    for file in ["index.html", "about/index.html", "css/site.css"] {
+        let text =
+            std::fs::read_to_string(repo().join("examples/site").join(file)).expect("example");
+        write(root.path(), file, &text);
+    }
+    let mut driver = Driver::start_in(root, |_| {}).await;
+    let base = format!("http://{}", driver.addr());
+    driver.run("example", &base).await;
 }

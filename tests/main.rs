@@ -10,6 +10,7 @@ mod dev_server;
 mod embedding;
 mod faults;
 mod https;
+mod page;
 mod proxy;
 mod routing;
 #[allow(dead_code, unreachable_pub)]

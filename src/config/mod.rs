@@ -185,6 +185,9 @@ pub struct ClientConfig {
     /// SockJS heartbeat interval, announced to clients too. Default
     /// [`DEFAULT_HEARTBEAT`]; from [`MIN_HEARTBEAT`] to [`MAX_HEARTBEAT`].
     pub heartbeat: Duration,
+    /// Show the page's uncaught errors and unhandled promise rejections in the
+    /// overlay (while the overlay is on). Default true.
+    pub runtime_errors: bool,
 }
 
 impl Default for ClientConfig {
@@ -197,6 +200,7 @@ impl Default for ClientConfig {
             log_level: ClientLogLevel::default(),
             websocket: true,
             heartbeat: DEFAULT_HEARTBEAT,
+            runtime_errors: true,
         }
     }
 }
@@ -302,6 +306,10 @@ pub struct Config {
     pub reload_on_change: bool,
     /// Report every answered request as an [`crate::Event::Request`]. Default false.
     pub log_requests: bool,
+    /// The command that opens a file from the overlay, split on whitespace and
+    /// run without a shell (`{file}`, `{line}`, `{column}` are replaced when
+    /// present). Default `None`: `$VISUAL`, else `$EDITOR`, else `code`.
+    pub editor: Option<String>,
 }
 
 impl Default for Config {
@@ -322,6 +330,7 @@ impl Default for Config {
             tls: None,
             reload_on_change: true,
             log_requests: false,
+            editor: None,
         }
     }
 }
@@ -333,8 +342,29 @@ impl Config {
         self.client.validate()?;
         self.watch.validate()?;
         self.proxy.validate()?;
-        self.security.validate()
+        self.security.validate()?;
+        check_editor(self.editor.as_deref())
     }
+}
+
+/// An editor command must name a program and hold no control characters.
+fn check_editor(editor: Option<&str>) -> Result<(), ConfigError> {
+    let Some(command) = editor else {
+        return Ok(());
+    };
+    if command.trim().is_empty() {
+        return Err(ConfigError::new("editor", "the command is empty"));
+    }
+    if command
+        .chars()
+        .any(|c| c.is_control() && !c.is_whitespace())
+    {
+        return Err(ConfigError::new(
+            "editor",
+            format!("{command:?} contains control characters"),
+        ));
+    }
+    Ok(())
 }
 
 impl ClientConfig {
@@ -499,6 +529,19 @@ mod tests {
         }
         let mut config = Config::default();
         config.security.allowed_hosts = vec!["dev.example.test".into(), ".example.test".into()];
+        assert_eq!(config.validate(), Ok(()));
+    }
+
+    #[test]
+    fn blank_or_binary_editor_commands_are_refused() {
+        for bad in ["", "  ", "vim\0-x", "code\u{7}"] {
+            let error = refused(|c| c.editor = Some(bad.into()));
+            assert_eq!(error.field(), "editor", "{bad:?}");
+        }
+        let config = Config {
+            editor: Some("code -g".into()),
+            ..Config::default()
+        };
         assert_eq!(config.validate(), Ok(()));
     }
 

@@ -8,9 +8,10 @@
 mod connection;
 mod listen;
 
-use crate::client_assets;
+use crate::client_assets::{self, ClientScript, ClientSettings};
 use crate::compress::Compressor;
 use crate::config::{Config, CLIENT_PATH, SOCKJS_PREFIX};
+use crate::editor::Editor;
 use crate::event::Event;
 use crate::guard::GuardPolicy;
 use crate::handle::Handle;
@@ -108,12 +109,15 @@ impl Server {
             announce: config.reload_on_change,
         };
         let watcher = start_watching(&config, reload)?;
+        let (editor, client) = page_tools(&config, &root);
         let router = Arc::new(router(
             &config,
             static_files,
             sockjs.clone(),
             fallback,
             &events,
+            editor,
+            client,
         ));
         let certificate = tls.as_ref().map(|t| (t.cert_path.clone(), t.generated));
         let shared = Arc::new(Shared { router, tls });
@@ -256,6 +260,19 @@ fn static_options(config: &Config, root: &Path) -> StaticOptions {
     options
 }
 
+/// The open-in-editor endpoint (files under the served and watched folders) and the client
+/// script that knows its token.
+fn page_tools(config: &Config, root: &Path) -> (Editor, ClientScript) {
+    let mut roots = vec![root.to_path_buf()];
+    roots.extend(config.watch.extra_paths.iter().cloned());
+    let editor = Editor::new(&roots, config.editor.as_deref());
+    let client = ClientScript::new(&ClientSettings {
+        token: editor.token().to_string(),
+        runtime_errors: config.client.runtime_errors && config.client.overlay.is_some(),
+    });
+    (editor, client)
+}
+
 /// The live-reload endpoint and the hub its sessions join.
 fn live_reload_endpoint(config: &Config) -> (SockJsServer, Hub) {
     let hub = Hub::new(&config.client);
@@ -308,6 +325,8 @@ fn router(
     sockjs: SockJsServer,
     fallback: Option<Fallback>,
     events: &broadcast::Sender<Event>,
+    editor: Editor,
+    client: ClientScript,
 ) -> Router {
     Router {
         static_files,
@@ -326,6 +345,8 @@ fn router(
         events: events.clone(),
         refused_hosts: Default::default(),
         log_requests: config.log_requests,
+        editor,
+        client,
     }
 }
 

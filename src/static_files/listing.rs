@@ -3,7 +3,9 @@
 //! Only entries a request could actually reach are listed: hidden names are omitted unless
 //! `show_hidden`, symlinks leading outside the root unless `follow_symlinks`, and names the
 //! path rules reject (`:`, `\`, non-UTF-8, all dots) never. Links are relative (`./name`)
-//! and percent-encoded, names are HTML-escaped.
+//! and percent-encoded, names are HTML-escaped. Each file shows its size and modification
+//! time (UTC); `?sort=name|size|date` and `&order=asc|desc` sort the table (folders stay
+//! first), and the column headings link to those orders.
 
 use super::resolve::{check_segment, is_hidden, Policy, SEGMENT};
 use crate::util::escape_html;
@@ -11,6 +13,7 @@ use percent_encoding::utf8_percent_encode;
 use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// At most this many entries are rendered; a note tells how many were left out.
 const MAX_ENTRIES: usize = 10_000;
@@ -24,6 +27,109 @@ pub(crate) struct Entry {
     pub(crate) is_dir: bool,
     /// Size in bytes (files only).
     pub(crate) size: u64,
+    /// Last modification, when the platform reports it.
+    pub(crate) modified: Option<SystemTime>,
+}
+
+/// What a listing is sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum SortKey {
+    /// Case-insensitive name (the default).
+    #[default]
+    Name,
+    /// Size in bytes.
+    Size,
+    /// Modification time.
+    Date,
+}
+
+/// A listing's order: a key and a direction; folders always come first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Sort {
+    /// What to sort by.
+    pub(crate) key: SortKey,
+    /// Largest, newest or last name first.
+    pub(crate) descending: bool,
+}
+
+impl Sort {
+    /// The order a query string asks for (`sort=size&order=desc`); anything unknown is the
+    /// default (by name, ascending).
+    pub(crate) fn from_query(query: Option<&str>) -> Sort {
+        let mut sort = Sort::default();
+        for pair in query.unwrap_or("").split('&') {
+            match pair.split_once('=').unwrap_or((pair, "")) {
+                ("sort", "name") => sort.key = SortKey::Name,
+                ("sort", "size") => sort.key = SortKey::Size,
+                ("sort", "date") => sort.key = SortKey::Date,
+                ("order", "desc") => sort.descending = true,
+                ("order", "asc") => sort.descending = false,
+                _ => {}
+            }
+        }
+        sort
+    }
+
+    fn compare(self, a: &Entry, b: &Entry) -> std::cmp::Ordering {
+        let by_name = || {
+            a.name
+                .to_lowercase()
+                .cmp(&b.name.to_lowercase())
+                .then_with(|| a.name.cmp(&b.name))
+        };
+        let order = match self.key {
+            SortKey::Name => by_name(),
+            SortKey::Size => a.size.cmp(&b.size).then_with(by_name),
+            SortKey::Date => a.modified.cmp(&b.modified).then_with(by_name),
+        };
+        let order = if self.descending {
+            order.reverse()
+        } else {
+            order
+        };
+        b.is_dir.cmp(&a.is_dir).then(order)
+    }
+
+    /// The query of the heading link for `key`: the opposite direction if already sorted by it.
+    fn link(self, key: SortKey) -> String {
+        let name = match key {
+            SortKey::Name => "name",
+            SortKey::Size => "size",
+            SortKey::Date => "date",
+        };
+        let order = if self.key == key && !self.descending {
+            "desc"
+        } else {
+            "asc"
+        };
+        format!("?sort={name}&amp;order={order}")
+    }
+}
+
+/// `2026-12-01 21:51` (UTC) for a time after 1970; empty otherwise.
+pub(crate) fn format_time(time: Option<SystemTime>) -> String {
+    let Some(secs) = time
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map(|d| d.as_secs())
+    else {
+        return String::new();
+    };
+    // Days since 1970-01-01 to a civil date (proleptic Gregorian).
+    let days = i64::try_from(secs / 86_400).unwrap_or(0) + 719_468;
+    let era = days.div_euclid(146_097);
+    let doe = days.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let minutes = secs % 86_400 / 60;
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}",
+        minutes / 60,
+        minutes % 60
+    )
 }
 
 /// Read `dir` (canonical, inside `root` or reached by an allowed symlink). Blocking.
@@ -67,6 +173,7 @@ pub(crate) fn read_entries(dir: &Path, root: &Path, policy: Policy) -> io::Resul
             name,
             is_dir: meta.is_dir(),
             size: if meta.is_file() { meta.len() } else { 0 },
+            modified: meta.modified().ok(),
         });
     }
     Ok(out)
@@ -95,14 +202,14 @@ pub(crate) fn human_size(bytes: u64) -> String {
 }
 
 /// Render the listing page for the decoded request path `display_path` (e.g. `/a b/`).
-/// Folders first, then files, each group sorted case-insensitively.
-pub(crate) fn render(display_path: &str, mut entries: Vec<Entry>, is_root: bool) -> String {
-    entries.sort_by(|a, b| {
-        b.is_dir
-            .cmp(&a.is_dir)
-            .then_with(|| a.name.to_lowercase().cmp(&b.name.to_lowercase()))
-            .then_with(|| a.name.cmp(&b.name))
-    });
+/// Folders first, then files, each group in `sort` order.
+pub(crate) fn render(
+    display_path: &str,
+    mut entries: Vec<Entry>,
+    is_root: bool,
+    sort: Sort,
+) -> String {
+    entries.sort_by(|a, b| sort.compare(a, b));
     let omitted = entries.len().saturating_sub(MAX_ENTRIES);
     entries.truncate(MAX_ENTRIES);
 
@@ -115,12 +222,19 @@ pub(crate) fn render(display_path: &str, mut entries: Vec<Entry>, is_root: bool)
          <title>Index of {title}</title>\n<style>\n\
          body{{font:14px/1.5 system-ui,sans-serif;margin:2em;color:#222}}\
          h1{{font-size:1.3em;word-break:break-all}}table{{border-collapse:collapse}}\
-         td{{padding:.15em 1.5em .15em 0}}td.size{{text-align:right;color:#666}}\
-         a{{text-decoration:none}}a:hover{{text-decoration:underline}}\n\
-         </style>\n</head>\n<body>\n<h1>Index of {title}</h1>\n<table>\n"
+         td,th{{padding:.15em 1.5em .15em 0;text-align:left}}td.size{{text-align:right;color:#666}}\
+         td.date{{color:#666}}a{{text-decoration:none}}a:hover{{text-decoration:underline}}\n\
+         </style>\n</head>\n<body>\n<h1>Index of {title}</h1>\n<table>\n\
+         <tr><th><a href=\"{}\">Name</a></th><th><a href=\"{}\">Size</a></th>\
+         <th><a href=\"{}\">Modified (UTC)</a></th></tr>\n",
+        sort.link(SortKey::Name),
+        sort.link(SortKey::Size),
+        sort.link(SortKey::Date),
     );
     if !is_root {
-        html.push_str("<tr><td><a href=\"../\">../</a></td><td class=\"size\"></td></tr>\n");
+        html.push_str(
+            "<tr><td><a href=\"../\">../</a></td><td class=\"size\"></td><td></td></tr>\n",
+        );
     }
     for e in &entries {
         let href: String = utf8_percent_encode(&e.name, SEGMENT).collect();
@@ -132,9 +246,11 @@ pub(crate) fn render(display_path: &str, mut entries: Vec<Entry>, is_root: bool)
         };
         let _ = writeln!(
             html,
-            "<tr><td><a href=\"./{}{slash}\">{}{slash}</a></td><td class=\"size\">{size}</td></tr>",
+            "<tr><td><a href=\"./{}{slash}\">{}{slash}</a></td><td class=\"size\">{size}</td>\
+             <td class=\"date\">{}</td></tr>",
             escape_html(&href),
             escape_html(&e.name),
+            format_time(e.modified),
         );
     }
     html.push_str("</table>\n");
@@ -154,7 +270,65 @@ mod tests {
             name: name.into(),
             is_dir,
             size,
+            modified: None,
         }
+    }
+
+    fn at(name: &str, size: u64, secs: u64) -> Entry {
+        Entry {
+            modified: Some(UNIX_EPOCH + std::time::Duration::from_secs(secs)),
+            ..e(name, false, size)
+        }
+    }
+
+    #[test]
+    fn times_are_utc_minutes() {
+        assert_eq!(format_time(None), "");
+        assert_eq!(format_time(Some(UNIX_EPOCH)), "1970-01-01 00:00");
+        assert_eq!(
+            format_time(Some(
+                UNIX_EPOCH + std::time::Duration::from_secs(951_827_696)
+            )),
+            "2000-02-29 12:34"
+        );
+        assert_eq!(
+            format_time(Some(
+                UNIX_EPOCH + std::time::Duration::from_secs(1_796_161_877)
+            )),
+            "2026-12-01 21:51"
+        );
+    }
+
+    #[test]
+    fn the_query_picks_the_order_and_folders_stay_first() {
+        let entries = || {
+            vec![
+                at("b.txt", 300, 10),
+                at("a.txt", 200, 30),
+                at("c.txt", 100, 20),
+                e("zdir", true, 0),
+            ]
+        };
+        let order = |query: &str| {
+            let html = render("/", entries(), true, Sort::from_query(Some(query)));
+            let mut names = ["zdir/", "a.txt", "b.txt", "c.txt"];
+            names.sort_by_key(|n| html.find(&format!("\">{n}<")).expect(n));
+            names.join(" ")
+        };
+        assert_eq!(order(""), "zdir/ a.txt b.txt c.txt");
+        assert_eq!(order("sort=name&order=desc"), "zdir/ c.txt b.txt a.txt");
+        assert_eq!(order("sort=size"), "zdir/ c.txt a.txt b.txt");
+        assert_eq!(order("sort=size&order=desc"), "zdir/ b.txt a.txt c.txt");
+        assert_eq!(order("sort=date"), "zdir/ b.txt c.txt a.txt");
+        assert_eq!(order("sort=date&order=desc"), "zdir/ a.txt c.txt b.txt");
+        assert_eq!(order("sort=%3Cx%3E&order=sideways"), order(""));
+        let html = render("/", entries(), true, Sort::from_query(Some("sort=size")));
+        assert!(
+            html.contains("href=\"?sort=size&amp;order=desc\""),
+            "{html}"
+        );
+        assert!(html.contains("href=\"?sort=name&amp;order=asc\""));
+        assert!(html.contains("<td class=\"date\">1970-01-01 00:00</td>"));
     }
 
     #[test]
@@ -188,6 +362,7 @@ mod tests {
                 e("été.txt", false, 1),
             ],
             false,
+            Sort::default(),
         );
         assert!(html.contains("<title>Index of /a &lt;b&gt;/</title>"));
         assert!(!html.contains("<script>alert"));
@@ -206,7 +381,7 @@ mod tests {
 
     #[test]
     fn root_has_no_parent_link() {
-        let html = render("/", vec![], true);
+        let html = render("/", vec![], true, Sort::default());
         assert!(!html.contains("../"));
     }
 }

@@ -253,7 +253,12 @@ impl StaticFiles {
     /// The page for a miss, exactly as [`Self::serve`] renders it: 404 naming the path, or
     /// 405 with `Allow: GET, HEAD` (HEAD gets the headers only).
     pub fn render_miss(&self, miss: Miss, req: &Parts) -> Response<ResponseBody> {
-        render::miss(miss, &req.method, req.uri.path())
+        render::miss(
+            miss,
+            &req.method,
+            req.uri.path(),
+            self.inner.opts.inject.as_deref(),
+        )
     }
 
     /// [`Self::lookup`] on the raw pieces.
@@ -272,7 +277,11 @@ impl StaticFiles {
             && resolve::accepts_html(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
         let route = cache::route_key(raw_path);
         if let Some(hit) = route.as_deref().and_then(|r| self.inner.cache.get(r, spa)) {
-            let request = FileRequest { method, headers };
+            let request = FileRequest {
+                method,
+                headers,
+                query,
+            };
             let cached = &hit.value;
             return self
                 .answer_file(&request, &cached.served, Some(cached.content.clone()), None)
@@ -294,7 +303,11 @@ impl StaticFiles {
                 return Outcome::Hit(page);
             }
         };
-        let request = FileRequest { method, headers };
+        let request = FileRequest {
+            method,
+            headers,
+            query,
+        };
         let route = route
             .filter(|_| self.inner.cache.is_enabled())
             .map(|route| (route.into_owned(), generation));
@@ -329,9 +342,10 @@ impl StaticFiles {
                 });
                 self.answer_file(request, &served, None, slot).await
             }
-            Resolution::Directory { dir, request } => {
-                let display = request.display();
-                self.listing(dir, &display, request.segments.is_empty(), head)
+            Resolution::Directory { dir, request: path } => {
+                let display = path.display();
+                let sort = listing::Sort::from_query(request.query);
+                self.listing(dir, &display, path.segments.is_empty(), sort, head)
                     .await
             }
             Resolution::Redirect { location } => Outcome::Hit(render::redirect(&location)),
@@ -422,13 +436,21 @@ impl StaticFiles {
         dir: PathBuf,
         display_path: &str,
         is_root: bool,
+        sort: listing::Sort,
         head: bool,
     ) -> Outcome {
         let inner = &self.inner;
         match listing::read(dir.clone(), inner.root.clone(), inner.policy()).await {
             Ok(entries) => {
                 let tag = self.inner.opts.inject.as_deref();
-                Outcome::Hit(render::listing(display_path, entries, is_root, tag, head))
+                Outcome::Hit(render::listing(
+                    display_path,
+                    entries,
+                    is_root,
+                    sort,
+                    tag,
+                    head,
+                ))
             }
             Err(e) => render::io_outcome(&e, &dir, head),
         }
@@ -439,6 +461,8 @@ impl StaticFiles {
 struct FileRequest<'a> {
     method: &'a Method,
     headers: &'a HeaderMap,
+    /// The raw query (a listing's sort order).
+    query: Option<&'a str>,
 }
 
 /// Where to cache what a fresh resolution reads.

@@ -237,10 +237,11 @@ pub(crate) fn listing(
     display_path: &str,
     entries: Vec<listing::Entry>,
     is_root: bool,
+    sort: listing::Sort,
     tag: Option<&str>,
     head: bool,
 ) -> Response<ResponseBody> {
-    let html = listing::render(display_path, entries, is_root);
+    let html = listing::render(display_path, entries, is_root, sort);
     let bytes = match tag {
         Some(tag) => inject(html.as_bytes(), tag),
         None => html.into_bytes(),
@@ -342,15 +343,21 @@ fn method_not_allowed(head: bool) -> Response<ResponseBody> {
     res
 }
 
-/// 404 naming the (decoded, escaped) path.
-fn not_found(raw_path: &str, head: bool) -> Response<ResponseBody> {
+/// 404 naming the (decoded, escaped) path, with the live-reload tag when one is configured,
+/// so a page opened before its file exists reloads when the file appears.
+fn not_found(raw_path: &str, head: bool, tag: Option<&str>) -> Response<ResponseBody> {
     let shown: String = percent_decode_str(raw_path)
         .decode_utf8_lossy()
         .chars()
         .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
         .collect();
     let detail = format!("<code>{}</code>", crate::util::escape_html(&shown));
-    error_page(StatusCode::NOT_FOUND, &detail, head)
+    let html = error_html(StatusCode::NOT_FOUND, &detail);
+    let bytes = match tag {
+        Some(tag) => inject(html.as_bytes(), tag),
+        None => html.into_bytes(),
+    };
+    with_body(StatusCode::NOT_FOUND, html_headers(), bytes, head)
 }
 
 /// The page for an I/O error while answering: 403, 404 or 500.
@@ -389,17 +396,22 @@ pub(crate) fn error_page(
     detail_html: &str,
     head: bool,
 ) -> Response<ResponseBody> {
+    let html = error_html(status, detail_html);
+    with_body(status, html_headers(), html.into_bytes(), head)
+}
+
+/// The document of [`error_page`].
+fn error_html(status: StatusCode, detail_html: &str) -> String {
     let title = format!(
         "{} {}",
         status.as_u16(),
         status.canonical_reason().unwrap_or("")
     );
-    let html = format!(
+    format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>{title}</title></head>\n\
          <body style=\"font:15px/1.5 system-ui,sans-serif;margin:2em\">\n<h1>{title}</h1>\n<p>{detail_html}</p>\n\
          </body>\n</html>\n"
-    );
-    with_body(status, html_headers(), html.into_bytes(), head)
+    )
 }
 
 /// An I/O error while answering: a file that vanished is a miss, anything else the files'
@@ -411,11 +423,16 @@ pub(crate) fn io_outcome(e: &io::Error, path: &Path, head: bool) -> Outcome {
     }
 }
 
-/// The page for a miss: 404 naming the path, or 405.
-pub(crate) fn miss(miss: Miss, method: &Method, raw_path: &str) -> Response<ResponseBody> {
+/// The page for a miss: 404 naming the path (with the live-reload `tag`), or 405.
+pub(crate) fn miss(
+    miss: Miss,
+    method: &Method,
+    raw_path: &str,
+    tag: Option<&str>,
+) -> Response<ResponseBody> {
     let head = *method == Method::HEAD;
     match miss {
-        Miss::NotFound => not_found(raw_path, head),
+        Miss::NotFound => not_found(raw_path, head, tag),
         Miss::MethodNotAllowed => method_not_allowed(head),
     }
 }

@@ -154,7 +154,9 @@ async fn serve_raw(
 ) -> Response<ResponseBody> {
     match svc.lookup_raw(method, raw_path, query, headers).await {
         Outcome::Hit(response) => response,
-        Outcome::Miss(miss) => render::miss(miss, method, raw_path),
+        Outcome::Miss(miss) => {
+            render::miss(miss, method, raw_path, svc.inner.opts.inject.as_deref())
+        }
     }
 }
 

@@ -5,8 +5,11 @@
 // "@@ <command>" lines this script prints (see client_lib.mjs). Prints one "ok - …" /
 // "not ok - …" line per check; exits 0 only if every check passed.
 //
-// Scenarios: connect, css, overlay, restart, no-websocket, proxy, backoff, heartbeat.
+// Scenarios: connect, css, overlay, restart, no-websocket, proxy, backoff, heartbeat, many-errors,
+// editor, runtime, runtime-off, missing, example. With DEVSERVE_SCREENSHOTS=<dir>, some scenarios
+// also save screenshots there (for a human look; the checks are on the DOM).
 
+import path from 'node:path';
 import { createRunner } from './harness.mjs';
 import {
   closeBrowser, command, devserveLines, json, launch, newPage, overlay, state, until, waitOpen,
@@ -33,6 +36,17 @@ async function open(t, urlPath) {
   await page.evaluate(() => { window.marker = 1; });
   return { page, log, s };
 }
+
+const overlayBits = (page) => page.evaluate(() => {
+  const r = document.querySelector('devserve-ui').shadowRoot;
+  return { hint: r.querySelector('.hint').textContent, more: [...r.querySelectorAll('.more')].map((m) => m.textContent),
+    links: [...r.querySelectorAll('pre a.loc')].map((a) => a.textContent) };
+});
+const screenshot = async (page, name) => {
+  if (process.env.DEVSERVE_SCREENSHOTS) await page.screenshot({ path: path.join(process.env.DEVSERVE_SCREENSHOTS, `${name}.png`) });
+};
+// The `type` events recorded by the client since `from`.
+const eventsOf = async (page, type) => (await state(page)).events.filter((e) => e.type === type);
 
 const scenarios = {
   // 1. Connects over WebSocket, stays quiet, survives pages without </body>; a change reloads.
@@ -342,6 +356,159 @@ const scenarios = {
     t.eq(again.transport, 'websocket', 'reconnected over a new WebSocket');
     t.eq(again.marker, 1, 'same build hash: no reload');
     t.eq(log.navigations.length, 1, 'no navigation');
+  },
+
+  // 9. 80 build errors, each its own entry, counted in the title; past the cap the rest is counted.
+  async 'many-errors'(t) {
+    const { page } = await open(t, '/');
+    t.eq(await command('many-errors', [80]), '1', 'the page was told');
+    let o = await until('the overlay', () => overlay(page));
+    t.eq(o.title, 'Failed to compile: 80 errors', 'the title counts all 80');
+    t.eq(o.messages.length, 80, '80 entries');
+    t.eq(o.messages[0], 'src/file1.ts:1:5 - error TS2322: entry 1', 'the first entry, ANSI stripped');
+    t.eq(o.messages[79], 'src/file80.ts:80:5 - error TS2322: entry 80', 'the 80th entry');
+    let bits = await overlayBits(page);
+    t.ok(bits.hint.includes('Esc to dismiss') && bits.hint.includes('fix and save to reload'), 'the hints', bits.hint);
+    t.eq(bits.more.length, 0, 'nothing left out');
+    t.eq(bits.links.length, 80, 'every location is a link');
+    t.eq(bits.links[41], 'src/file42.ts:42:5', 'the link covers file:line:col');
+    await screenshot(page, 'overlay-80-errors');
+    await command('many-errors', [600]);
+    o = await until('the overlay of 600', async () => { const v = await overlay(page); return v && v.title.includes('600') ? v : null; });
+    bits = await overlayBits(page);
+    t.ok(o.title === 'Failed to compile: 600 errors' && o.messages.length === 500, 'capped at 500 entries, counted 600',
+      json({ title: o.title, n: o.messages.length }));
+    t.eq(json(bits.more), json(['… 100 more not shown']), 'the cut is said explicitly');
+    // One huge word (a minified bundle's line): rendered, cut at 100000 characters, said so.
+    await command('errors', ['a'.repeat(150000) + '.js:1:2']);
+    o = await until('the huge entry', async () => { const v = await overlay(page); return v && v.messages.length === 1 ? v : null; });
+    t.ok(o.messages[0].length < 100100 && o.messages[0].endsWith('\n… 50007 more characters'), 'a huge entry is cut, and says so',
+      o.messages[0].slice(-40));
+  },
+
+  // 10. A click on a location in the overlay reaches the endpoint, which starts the editor.
+  async editor(t) {
+    const { page, log } = await open(t, '/');
+    await command('errors', ['\u001b[1msrc/app.js:3:9\u001b[22m SyntaxError: Unexpected token', 'no location here']);
+    await until('the overlay', () => overlay(page));
+    const links = (await overlayBits(page)).links;
+    t.eq(json(links), json(['src/app.js:3:9']), 'the location is a link, across ANSI styling');
+    await page.click('devserve-ui >> a.loc');
+    const done = await until('the open-editor answer', async () => (await eventsOf(page, 'editor'))[0]);
+    t.eq(json([done.file, done.line, done.column, done.status]), json(['src/app.js', 3, 9, 204]), 'POSTed and started (204)');
+    const args = JSON.parse(await until('the fake editor to run', async () => {
+      const a = await command('editor-args');
+      return a !== '[]' && a;
+    }));
+    const root = JSON.parse(await command('root'));
+    t.eq(json(args), json(['+3', path.join(root, 'src/app.js')]), 'the editor got +line and the canonical file');
+    t.ok(await overlay(page), 'the overlay stays open');
+
+    const status = (init, url = '/__devserve/open-editor') => page.evaluate(async ([u, i]) => {
+      try { return (await fetch(u, i)).status; } catch (e) { return 'blocked'; }
+    }, [url, init]);
+    const token = await page.evaluate(async () => {
+      const text = await (await fetch('/__devserve/client.js')).text();
+      return JSON.parse(text.slice(text.lastIndexOf('})(') + 3, text.lastIndexOf(');'))).token;
+    });
+    const post = (body, tok = token) => ({ method: 'POST', headers: { 'content-type': 'application/json', 'x-devserve-token': tok },
+      body: JSON.stringify(body) });
+    t.eq(await status(post({ file: 'src/app.js', line: 1 }, 'wrong')), 403, 'a wrong token: 403');
+    t.eq(await status({ method: 'GET' }), 405, 'GET: 405');
+    t.eq(await status(post({ file: 'src/app.js' })), 400, 'no line: 400');
+    t.eq(await status(post({ file: 'src/nope.js', line: 1 })), 404, 'no such file: 404');
+    t.eq(await status(post({ file: '/etc/passwd', line: 1 })), 403, 'outside the served folders: 403');
+    const other = BASE.replace('127.0.0.1', 'localhost');
+    await page.goto(other + '/');
+    await waitOpen(page);
+    t.eq(await status(post({ file: 'src/app.js', line: 1 }), BASE + '/__devserve/open-editor'), 'blocked',
+      'from another origin, even with the token: blocked');
+    t.eq(json(JSON.parse(await command('editor-args'))), json(args), 'the editor ran once, for the click only');
+    t.ok(log.console.filter((m) => m.text.startsWith('[devserve] Could not open')).length === 0, 'no failure logged');
+  },
+
+  // 11. Runtime errors: an uncaught error and an unhandled rejection, with stacks; build errors
+  // take precedence; Escape dismisses.
+  async runtime(t) {
+    const { page } = await open(t, '/');
+    await page.addScriptTag({ url: '/boom.js' });
+    let o = await until('the runtime overlay', async () => { const v = await overlay(page); return v && v.messages.length === 2 ? v : null; });
+    t.eq(o.title, '2 uncaught runtime errors', 'title');
+    const [first, second] = [o.messages.find((m) => m.includes('kaboom')), o.messages.find((m) => m.includes('nope'))];
+    t.ok(first && first.startsWith('TypeError: kaboom') && first.includes(`at kaboom (${BASE}/boom.js:1:`), 'the error with its stack', first);
+    t.ok(second && second.startsWith('Uncaught (in promise) Error: nope'), 'the rejection', second);
+    t.ok((await overlayBits(page)).links.some((l) => l.startsWith(BASE)), 'stack locations are links');
+    await screenshot(page, 'overlay-runtime');
+    await command('errors', ['build broke']);
+    o = await until('the build overlay', async () => { const v = await overlay(page); return v && v.kind === 'errors' && v.messages[0] === 'build broke' ? v : null; });
+    t.eq(o.title, 'Failed to compile: 1 error', 'build errors take precedence');
+    await command('invalid');
+    o = await until('the runtime errors again', async () => { const v = await overlay(page); return v && v.title.includes('runtime') ? v : null; });
+    t.eq(o.messages.length, 2, 'after the build clears, the runtime errors are still shown');
+    await page.keyboard.press('Escape');
+    await until('Escape to dismiss', async () => !(await overlay(page)));
+    t.ok(true, 'Escape dismisses');
+  },
+
+  // 12. Runtime errors turned off on the server: the console has them, the overlay does not.
+  async 'runtime-off'(t) {
+    const { page, log } = await open(t, '/');
+    await page.evaluate(() => setTimeout(() => { throw new Error('quiet'); }));
+    await until('the page error', () => log.errors.some((e) => e.includes('quiet')));
+    t.eq(await overlay(page), null, 'no overlay for it');
+    await command('errors', ['build broke']);
+    const o = await until('the build overlay', () => overlay(page));
+    t.eq(json(o.messages), json(['build broke']), 'the build errors alone');
+  },
+
+  // 13. The 404 page and the listing carry the client and recover; the listing sorts; favicon.
+  async missing(t) {
+    const { page, log } = await newPage();
+    const response = await page.goto(BASE + '/later.html', { timeout: 15000 });
+    t.eq(response.status(), 404, 'the page does not exist yet');
+    await waitOpen(page);
+    t.ok(true, 'the 404 page connects');
+    let navs = log.navigations.length;
+    await command('write', ['later.html', '<!doctype html><title>later</title><link rel="icon" href="data:,"><p id="v">here</p>']);
+    await waitReload(page, log, navs);
+    t.eq(await page.textContent('#v'), 'here', 'the file appeared: the page reloaded and shows it');
+
+    await page.goto(BASE + '/list/');
+    await waitOpen(page);
+    const rows = () => page.evaluate(() => [...document.querySelectorAll('tr')].slice(1)
+      .map((r) => [...r.cells].map((c) => c.textContent)));
+    let list = await rows();
+    t.eq(json(list.map((r) => r[0])), json(['../', 'big.txt', 'small.txt']), 'by name');
+    t.ok(list[1][1] === '4.9 KiB' && /^\d{4}-\d\d-\d\d \d\d:\d\d$/.test(list[1][2]), 'size and modification time', json(list));
+    navs = log.navigations.length;
+    await page.click('th >> text=Size');
+    await waitReload(page, log, navs);
+    t.ok(page.url().endsWith('?sort=size&order=asc'), 'the heading links to the order', page.url());
+    t.eq(json((await rows()).map((r) => r[0])), json(['../', 'small.txt', 'big.txt']), 'by size');
+    navs = log.navigations.length;
+    await command('write', ['list/medium.txt', 'x'.repeat(100)]);
+    await waitReload(page, log, navs);
+    t.eq(json((await rows()).map((r) => r[0])), json(['../', 'small.txt', 'medium.txt', 'big.txt']),
+      'a new file reloads the listing, still sorted');
+
+    const icon = () => page.evaluate(async () => {
+      const r = await fetch('/favicon.ico', { cache: 'no-store' });
+      return { status: r.status, type: r.headers.get('content-type'), size: (await r.arrayBuffer()).byteLength };
+    });
+    const own = await icon();
+    t.ok(own.status === 200 && own.type === 'image/x-icon' && own.size > 0, 'a default favicon', json(own));
+    await command('write', ['favicon.ico', 'mine']);
+    t.eq((await icon()).size, 4, "the served folder's own favicon wins");
+    t.eq(json(log.errors), '[]', 'no page errors');
+  },
+
+  // 14. The example site: a rule appended to css/site.css applies (swapped in place).
+  async example(t) {
+    const { page } = await open(t, '/');
+    t.eq(await colour(page, 'h1'), 'rgb(42, 111, 151)', 'the example style');
+    await command('append', ['css/site.css', 'h1 { color: rgb(1, 2, 3); }\n']);
+    await until('the appended rule', async () => (await colour(page, 'h1')) === 'rgb(1, 2, 3)');
+    t.ok(true, 'the appended rule applies');
   },
 };
 
