@@ -33,6 +33,7 @@ pub mod static_files;
 pub mod tls;
 mod util;
 pub mod watch;
+mod wds5_socket;
 
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]

@@ -7,7 +7,7 @@
 
 use crate::event::Event;
 use crate::hub::Hub;
-use crate::protocol::Message;
+use crate::protocol::{ChangedFiles, Message};
 use crate::static_files::StaticFiles;
 use crate::watch::ChangeSet;
 use tokio::sync::{broadcast, mpsc};
@@ -55,16 +55,25 @@ impl Reload {
 }
 
 /// What precedes the new hash and build status: `invalid`, then the changed
-/// URL paths when there are few enough and the change set names them all.
+/// files (wds 3 hears their URL paths when there are few enough and the
+/// change set names them all; wds 5 the first absolute path).
 fn announcement(change: &ChangeSet, static_files: &StaticFiles) -> Vec<Message> {
     let urls: Vec<String> = change
         .paths
         .iter()
         .filter_map(|p| static_files.url_path_for(p))
         .collect();
-    let mut before = vec![Message::Invalid];
-    if !change.rescan && !urls.is_empty() && urls.len() <= MAX_CHANGED_PATHS {
-        before.push(Message::ContentChanged(urls));
-    }
-    before
+    let listed = !change.rescan && !urls.is_empty() && urls.len() <= MAX_CHANGED_PATHS;
+    let files = change
+        .paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    vec![
+        Message::Invalid,
+        Message::FilesChanged(ChangedFiles {
+            urls: listed.then_some(urls),
+            files,
+        }),
+    ]
 }

@@ -2,8 +2,8 @@
 //! chosen by a pure function, then the one handler of that route, then the
 //! headers every response carries.
 //!
-//! The order is fixed: Host gate → Sec-Fetch gate → the live-reload endpoint
-//! (behind the Origin gate) → the embedded client assets (all of
+//! The order is fixed: Host gate → Sec-Fetch gate → the live-reload
+//! endpoints (`/sockjs-node/**`, `/ws`, `/ws/**`, behind the Origin gate) → the embedded client assets (all of
 //! `/__devserve/`) → the proxy rules (upgrades behind the Origin gate) → the
 //! static files' outcome → the embedder's fallback for what the files do
 //! not answer.
@@ -15,6 +15,7 @@ use crate::guard::{self, GuardPolicy, Rejection};
 use crate::proxy::{self, Forwarded, Proxy};
 use crate::sockjs::SockJsServer;
 use crate::static_files::{Outcome, StaticFiles};
+use crate::wds5_socket::{self, Wds5Route, Wds5Socket};
 use http::request::Parts;
 use http::{header, HeaderName, HeaderValue, Request, Response};
 use hyper::body::Incoming;
@@ -40,6 +41,8 @@ enum Route {
     Refused(Rejection),
     /// The live-reload endpoint (`/sockjs-node/**`).
     LiveReload,
+    /// webpack-dev-server 5's endpoint: `/ws` (plain WebSocket) or `/ws/**` (SockJS).
+    Wds5(Wds5Route),
     /// One of the embedded client files.
     ClientAsset(Asset),
     /// A proxy rule's backend.
@@ -54,6 +57,7 @@ enum Route {
 pub(crate) struct Router {
     pub(crate) static_files: StaticFiles,
     pub(crate) sockjs: SockJsServer,
+    pub(crate) wds5: Wds5Socket,
     pub(crate) policy: GuardPolicy,
     pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
     pub(crate) cors: bool,
@@ -83,6 +87,13 @@ impl Router {
             ),
             Route::LiveReload => {
                 let response = self.sockjs.handle(Request::from_parts(parts, body)).await;
+                self.finish(response, false)
+            }
+            Route::Wds5(route) => {
+                let response = self
+                    .wds5
+                    .handle(route, Request::from_parts(parts, body))
+                    .await;
                 self.finish(response, false)
             }
             Route::ClientAsset(asset) => self.finish(asset.respond(&parts.headers), false),
@@ -133,6 +144,12 @@ impl Router {
         if self.sockjs.matches(path) {
             return match guard::check_origin(parts, &authority, &self.policy) {
                 Ok(()) => Route::LiveReload,
+                Err(rejection) => Route::Refused(rejection),
+            };
+        }
+        if let Some(route) = wds5_socket::route(path) {
+            return match guard::check_origin(parts, &authority, &self.policy) {
+                Ok(()) => Route::Wds5(route),
                 Err(rejection) => Route::Refused(rejection),
             };
         }

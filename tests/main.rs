@@ -13,3 +13,4 @@ mod routing;
 #[allow(dead_code, unreachable_pub)]
 #[path = "../examples/sockjs_test_server.rs"]
 mod sockjs_test_server;
+mod wds5;

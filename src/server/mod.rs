@@ -22,6 +22,7 @@ use crate::static_files::{StaticFiles, StaticOptions};
 use crate::tls::Tls;
 use crate::watch::filter::IgnoreMatcher;
 use crate::watch::{ChangeSet, WatchOptions, Watcher};
+use crate::wds5_socket::Wds5Socket;
 use crate::Error;
 use connection::Shared;
 use std::net::SocketAddr;
@@ -55,6 +56,7 @@ pub struct Server {
     addr: SocketAddr,
     hub: Hub,
     sockjs: SockJsServer,
+    wds5: Wds5Socket,
     events: broadcast::Sender<Event>,
     changes: broadcast::Sender<ChangeSet>,
     stop: watch::Sender<bool>,
@@ -88,6 +90,7 @@ impl Server {
             source,
         })?;
         let (sockjs, hub) = live_reload_endpoint(&config);
+        let wds5 = Wds5Socket::new(&hub, |prefix| socket_options(prefix, &config));
         let (events, _) = broadcast::channel(64);
         let (changes, _) = broadcast::channel(64);
         let reload = Reload {
@@ -101,6 +104,7 @@ impl Server {
         let router = Arc::new(Router {
             static_files,
             sockjs: sockjs.clone(),
+            wds5: wds5.clone(),
             policy: guard_policy(&config),
             headers: config.serve.headers.clone(),
             cors: config.security.cors,
@@ -124,6 +128,7 @@ impl Server {
             addr,
             hub,
             sockjs,
+            wds5,
             events,
             changes,
             stop,
@@ -188,9 +193,11 @@ impl Server {
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         self.sockjs.shut_down();
+        self.wds5.shut_down();
         self.hub.close_all(CLOSE_SHUTDOWN, "Server shutting down");
         let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
-        while self.sockjs.live_sessions() > 0 && tokio::time::Instant::now() < deadline {
+        let live = || self.sockjs.live_sessions() + self.wds5.live_sessions();
+        while live() > 0 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         let _ = self.accept_task.await;
@@ -244,14 +251,7 @@ fn static_options(config: &Config, root: &Path) -> StaticOptions {
 /// The live-reload endpoint and the hub its sessions join.
 fn live_reload_endpoint(config: &Config) -> (SockJsServer, Hub) {
     let hub = Hub::new(&config.client);
-    let (sockjs, mut connections) = SockJsServer::new(
-        SockJsOptions::new(SOCKJS_PREFIX)
-            .hardened()
-            .websocket(config.client.websocket)
-            .heartbeat_delay(config.client.heartbeat)
-            .max_message_size(MAX_CLIENT_MESSAGE)
-            .max_sessions(MAX_SESSIONS),
-    );
+    let (sockjs, mut connections) = SockJsServer::new(socket_options(SOCKJS_PREFIX, config));
     let joining = hub.clone();
     tokio::spawn(async move {
         while let Some(connection) = connections.accept().await {
@@ -259,6 +259,16 @@ fn live_reload_endpoint(config: &Config) -> (SockJsServer, Hub) {
         }
     });
     (sockjs, hub)
+}
+
+/// The settings every live-reload endpoint shares, under `prefix`.
+fn socket_options(prefix: &str, config: &Config) -> SockJsOptions {
+    SockJsOptions::new(prefix)
+        .hardened()
+        .websocket(config.client.websocket)
+        .heartbeat_delay(config.client.heartbeat)
+        .max_message_size(MAX_CLIENT_MESSAGE)
+        .max_sessions(MAX_SESSIONS)
 }
 
 /// Start the watcher (unless watching is off) with `reload` following it;
