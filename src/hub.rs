@@ -235,6 +235,11 @@ impl Hub {
         self.lock().hash.clone()
     }
 
+    /// Whether hot mode is on.
+    pub fn hot(&self) -> bool {
+        self.inner.hot
+    }
+
     /// The latest build status.
     pub fn status(&self) -> BuildStatus {
         self.lock().status.clone()

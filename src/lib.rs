@@ -34,6 +34,7 @@ pub mod tls;
 mod util;
 pub mod watch;
 mod wds5_socket;
+mod webpack;
 
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]

@@ -7,6 +7,7 @@ mod sockjs;
 mod dev_server;
 mod embedding;
 mod faults;
+mod hmr;
 mod https;
 mod proxy;
 mod routing;
