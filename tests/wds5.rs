@@ -229,3 +229,26 @@ async fn wds5_endpoints_refuse_cross_site_origins_before_the_101() {
     );
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn wds5_client_on_a_static_site_reloads_two_tabs_and_reconnects() {
+    if !require("chromium and playwright-core", chromium_ready())
+        || !require(
+            "webpack (npm ci --no-audit --no-fund)",
+            repo().join("node_modules/.bin/webpack").exists(),
+        )
+    {
+        return;
+    }
+    let (ok, output) = run_node(
+        "wds5_client.mjs",
+        &[("DEVSERVE_BIN", env!("CARGO_BIN_EXE_devserve").to_string())],
+        std::time::Duration::from_secs(200),
+    )
+    .await;
+    println!("{output}");
+    assert!(
+        ok,
+        "webpack-dev-server 5's client against devserve failed:\n{output}"
+    );
+}
