@@ -182,6 +182,17 @@ fn quoted_after<'a>(text: &'a str, marker: &str) -> Option<&'a str> {
     Some(&rest[..rest.find('"')?])
 }
 
+/// The runtime part of a manifest's name, as HMR bundles name it:
+/// `main.` for `main.<previous hash>.hot-update.json`.
+pub(crate) fn manifest_prefix(path: &Path) -> Option<String> {
+    let name = path
+        .file_name()?
+        .to_str()?
+        .strip_suffix(".hot-update.json")?;
+    let (runtime, _previous) = name.rsplit_once('.')?;
+    Some(format!("{runtime}."))
+}
+
 #[derive(Deserialize)]
 struct Manifest {
     c: Vec<String>,

@@ -10,6 +10,9 @@
 //!
 //! - every held bundle and hot-update chunk ends as webpack ends them,
 //! - every held manifest parses and the hot-update chunks it names exist,
+//! - a held manifest's runtime bundle (the script last seen naming its
+//!   manifests that way) carries the new hash too: webpack rewrites it in
+//!   the same build, so a page reloaded now gets the new bundle,
 //! - a held bundle with an HMR runtime and a new hash has its update
 //!   manifest (`<runtime>.<previous hash>.hot-update.json`) on disk, when
 //!   the previous hash is known; else one is held, or [`FIRST_BUILD`] passed
@@ -29,15 +32,17 @@
 
 mod inspect;
 
-use inspect::Look;
+use inspect::{manifest_prefix, Look};
 pub(crate) use inspect::{Disk, Files};
 
 use crate::hub::BuildStatus;
 use crate::watch::ChangeSet;
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// Quiet time after the last held change set before a complete build is announced.
-pub(crate) const SETTLE: Duration = Duration::from_millis(30);
+pub(crate) const SETTLE: Duration = Duration::from_millis(10);
 /// Longest a build's output is held.
 pub(crate) const MAX_HOLD: Duration = Duration::from_millis(1500);
 /// How long an HMR bundle waits for a manifest when no previous hash is known.
@@ -73,6 +78,8 @@ pub(crate) struct Hold {
     held: Option<Held>,
     /// The bundle hash of the last build let go: the page's `__webpack_hash__`.
     known: Option<String>,
+    /// The bundle of each HMR runtime, by manifest prefix (`main.` → `dist/main.js`).
+    runtimes: HashMap<String, PathBuf>,
 }
 
 #[derive(Debug)]
@@ -110,7 +117,12 @@ impl Hold {
             return Step::Idle;
         };
         let first_build_over = now >= held.first + FIRST_BUILD;
-        let found = assess(&held.change, files, self.known.as_deref(), first_build_over);
+        let context = Context {
+            known: self.known.as_deref(),
+            runtimes: &self.runtimes,
+            first_build_over,
+        };
+        let found = assess(&held.change, files, &context);
         let settled = now >= held.last + SETTLE;
         let expired = now >= held.first + MAX_HOLD || found.only_empty && first_build_over;
         if !(expired || found.complete && settled) {
@@ -127,6 +139,7 @@ impl Hold {
         if found.bundle_hash.is_some() {
             self.known = found.bundle_hash;
         }
+        self.runtimes.extend(found.runtimes);
         match found.hash {
             Some(hash) => Step::Build(Build {
                 change: held.change,
@@ -155,16 +168,23 @@ struct Assessment {
     status: BuildStatus,
     /// Nothing but empty scripts: no sign of a build yet.
     only_empty: bool,
+    /// HMR bundles held, by manifest prefix.
+    runtimes: Vec<(String, PathBuf)>,
 }
 
-/// What `change` holds now; `known` is the page's hash, `first_build_over`
-/// whether a bundle without a known predecessor has waited long enough.
-fn assess(
-    change: &ChangeSet,
-    files: &impl Files,
-    known: Option<&str>,
+/// What the hold knows beside the held files.
+struct Context<'a> {
+    /// The page's hash: the bundle hash of the last build let go.
+    known: Option<&'a str>,
+    /// The bundle of each HMR runtime seen so far.
+    runtimes: &'a HashMap<String, PathBuf>,
+    /// Whether a bundle without a known predecessor has waited long enough.
     first_build_over: bool,
-) -> Assessment {
+}
+
+/// What `change` holds now, in `context`.
+fn assess(change: &ChangeSet, files: &impl Files, context: &Context<'_>) -> Assessment {
+    let known = context.known;
     let mut complete = true;
     let mut stats = None;
     let mut runtime_hashes = Vec::new();
@@ -172,6 +192,7 @@ fn assess(
     let mut needs_manifest = false;
     let mut has_manifest = false;
     let mut only_empty = true;
+    let mut runtimes = Vec::new();
     for path in &change.paths {
         let look = files.look(path);
         only_empty &= matches!(look, Look::Empty | Look::Other);
@@ -180,6 +201,9 @@ fn assess(
             Look::Empty => complete = false,
             Look::Bundle(script) => {
                 complete &= script.complete;
+                if let Some(prefix) = &script.manifest_prefix {
+                    runtimes.push((prefix.clone(), path.clone()));
+                }
                 if let (Some(prefix), Some(hash)) = (&script.manifest_prefix, &script.hash) {
                     match known {
                         Some(previous) if previous != hash => {
@@ -200,6 +224,16 @@ fn assess(
             Look::HotManifest(Some(chunks)) => {
                 has_manifest = true;
                 complete &= chunks.iter().all(|c| files.exists(c));
+                let runtime = manifest_prefix(path).and_then(|p| context.runtimes.get(&p));
+                if let Some(bundle) = runtime.filter(|bundle| !change.paths.contains(bundle)) {
+                    match files.look(bundle) {
+                        Look::Bundle(script) => {
+                            complete &= script.complete;
+                            runtime_hashes.extend(script.hash);
+                        }
+                        _ => complete = false,
+                    }
+                }
             }
             Look::HotManifest(None) | Look::Stats(None) => complete = false,
             Look::Stats(Some(found)) => stats = Some(found),
@@ -212,13 +246,14 @@ fn assess(
     let agree = hash
         .as_ref()
         .is_some_and(|h| runtime_hashes.iter().all(|r| r == h));
-    let manifest_ok = !needs_manifest || has_manifest || first_build_over;
+    let manifest_ok = !needs_manifest || has_manifest || context.first_build_over;
     Assessment {
         complete: complete && agree && manifest_ok,
         hash,
         bundle_hash,
         status: stats.map_or(BuildStatus::Ok, |s| s.status),
         only_empty,
+        runtimes,
     }
 }
 

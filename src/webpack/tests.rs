@@ -240,3 +240,34 @@ fn an_empty_script_is_held_briefly_as_a_bundle_being_written() {
         Step::Pass(set(&[&other]))
     );
 }
+
+#[test]
+fn a_manifest_waits_for_its_runtime_bundle_to_carry_the_new_hash() {
+    let mut files = Fake::default();
+    let t0 = Instant::now();
+    let mut hold = Hold::default();
+    let main = files.put("main.js", &bundle("aaa1"));
+    hold.offer(set(&[&main]), t0, &files);
+    assert_eq!(built(hold.tick(t0 + FIRST_BUILD, &files)).hash, "aaa1");
+    // The update's files arrive before main.js is rewritten.
+    let t1 = t0 + Duration::from_secs(5);
+    let chunk = files.put("main.aaa1.hot-update.js", &hot_chunk("bbb2"));
+    let manifest = files.put(
+        "main.aaa1.hot-update.json",
+        r#"{"c":["main"],"r":[],"m":[]}"#,
+    );
+    assert!(matches!(
+        hold.offer(set(&[&chunk, &manifest]), t1, &files),
+        Step::Wait(_)
+    ));
+    let later = t1 + Duration::from_millis(200);
+    assert!(
+        matches!(hold.tick(later, &files), Step::Wait(_)),
+        "main.js is still the old build"
+    );
+    files.put("main.js", &bundle("bbb2"));
+    hold.offer(set(&[&main]), later, &files);
+    let build = built(hold.tick(later + SETTLE, &files));
+    assert_eq!(build.hash, "bbb2");
+    assert_eq!(build.change.paths, vec![chunk, manifest, main]);
+}
