@@ -25,7 +25,7 @@ const FIXTURE = path.join(REPO, 'tests', 'fixtures', 'hmr');
 const WEBPACK = path.join(REPO, 'node_modules', '.bin', 'webpack');
 const TRANSPORTS = (process.env.HMR_TRANSPORTS || 'ws,sockjs').split(',');
 
-export function freePort() {
+function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
