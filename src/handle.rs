@@ -45,6 +45,13 @@ impl Handle {
     }
 
     /// The build succeeded with hash `hash`.
+    ///
+    /// A non-empty `hash` is taken as the bundler's own compilation hash:
+    /// with hot mode on, webpack HMR runtimes (wds 5 clients at `/ws`)
+    /// apply the build in place when `hash` is webpack's `__webpack_hash__`
+    /// of the new build, and `/sockjs-node` clients are told `still-ok`
+    /// instead of reloading over the update. `""` is a build without one:
+    /// devserve picks a fresh hash and every client reloads.
     pub fn ok(&self, hash: &str) -> usize {
         self.finish(hash, BuildStatus::Ok)
     }
@@ -75,11 +82,10 @@ impl Handle {
     }
 
     fn finish(&self, hash: &str, status: BuildStatus) -> usize {
-        let hash = if hash.is_empty() {
-            self.hub.next_hash()
+        if hash.is_empty() {
+            self.hub.finish_build(self.hub.next_hash(), status, &[])
         } else {
-            hash.to_string()
-        };
-        self.hub.finish_build(hash, status, &[])
+            self.hub.finish_compilation(hash.to_string(), status, &[])
+        }
     }
 }

@@ -1,14 +1,21 @@
 //! The hub: every connected browser, the latest build state, and the fan-out
 //! of messages to all of them.
 //!
-//! New clients get the connect sequence (settings, then the latest `hash`
-//! and build result) atomically with joining, so no broadcast is missed or
-//! seen twice. A client that stops reading until its queue is full is
+//! Each client speaks a [`Dialect`] (wds 3 at `/sockjs-node`, wds 5 at
+//! `/ws`); every broadcast is one list of [`Message`]s rendered once per
+//! dialect. New clients get the connect sequence (settings, then the latest
+//! `hash` and build result) atomically with joining, so no broadcast is
+//! missed or seen twice.
+//!
+//! A wds 5 client compares the hashes it hears with its bundle's own
+//! `__webpack_hash__`, so it only hears the latest `hash` on connect when
+//! that is a real compilation hash (from webpack's output or an embedder),
+//! never one devserve made up. A client that stops reading until its queue is full is
 //! closed; on reconnecting it sees a new hash and reloads — it is never
 //! buffered without bound.
 
 use crate::config::ClientConfig;
-use crate::protocol::Message;
+use crate::protocol::{Dialect, Message};
 use crate::sockjs::{Connection, ConnectionHandle, WriteError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -20,6 +27,8 @@ pub const CLOSE_TOO_SLOW: u16 = 4000;
 /// The close code sent to every client when the server shuts down; clients
 /// keep trying to reconnect.
 pub const CLOSE_SHUTDOWN: u16 = 1001;
+/// How many times a wds 5 client tries to reconnect (wds 5's default).
+const WDS5_RECONNECT: u32 = 10;
 
 /// The result of the latest build.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -31,6 +40,13 @@ pub enum BuildStatus {
     Warnings(Vec<String>),
     /// Failed.
     Errors(Vec<String>),
+    /// Failed, and had warnings too.
+    Failed {
+        /// The errors.
+        errors: Vec<String>,
+        /// The warnings.
+        warnings: Vec<String>,
+    },
 }
 
 impl BuildStatus {
@@ -40,12 +56,86 @@ impl BuildStatus {
             BuildStatus::Ok => Message::Ok,
             BuildStatus::Warnings(w) => Message::Warnings(w.clone()),
             BuildStatus::Errors(e) => Message::Errors(e.clone()),
+            BuildStatus::Failed { errors, warnings } => Message::Failed {
+                errors: errors.clone(),
+                warnings: warnings.clone(),
+            },
         }
+    }
+
+    fn failed(&self) -> bool {
+        matches!(self, BuildStatus::Errors(_) | BuildStatus::Failed { .. })
     }
 }
 
-/// The settings part of the connect sequence, as `client` asks.
-fn greeting(client: &ClientConfig) -> Vec<Message> {
+/// Where a build's hash comes from, which decides who hears what.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HashSource {
+    /// devserve made it up (a change set, or an embedder that gave none).
+    Devserve,
+    /// webpack's own compilation hash (from its output, or an embedder):
+    /// HMR runtimes can apply the build in place.
+    Compilation,
+}
+
+/// The settings part of the connect sequence, as `client` asks, in `dialect`'s order.
+fn greeting(client: &ClientConfig, dialect: Dialect) -> Vec<Message> {
+    match dialect {
+        Dialect::Wds3 => greeting_wds3(client),
+        Dialect::Wds5 => greeting_wds5(client),
+    }
+}
+
+/// wds 5: `hot`, `liveReload`, `progress`, `reconnect`, `overlay`.
+fn greeting_wds5(client: &ClientConfig) -> Vec<Message> {
+    let mut messages = Vec::new();
+    if client.hot {
+        messages.push(Message::Hot);
+    }
+    if client.live_reload {
+        messages.push(Message::LiveReload);
+    }
+    if client.progress {
+        messages.push(Message::ProgressOn(true));
+    }
+    messages.push(Message::Reconnect(WDS5_RECONNECT));
+    if let Some(overlay) = client.overlay {
+        messages.push(Message::Overlay(overlay));
+    }
+    messages
+}
+
+/// What `dialect` hears of a finished build: `before`, the `hash`, the status.
+///
+/// A compilation announced in hot mode is for HMR runtimes (wds 5 at
+/// `/ws`): at `/sockjs-node`, where devserve's own client reloads on every
+/// `ok`, it ends in `still-ok` instead, so a page carrying both clients is
+/// updated in place once and never reloaded on top.
+fn build_sequence(
+    dialect: Dialect,
+    hot: bool,
+    source: HashSource,
+    before: &[Message],
+    hash: &str,
+    status: &BuildStatus,
+) -> Vec<Message> {
+    let mut messages = before.to_vec();
+    messages.push(Message::Hash(hash.to_string()));
+    let in_place = hot && source == HashSource::Compilation && !status.failed();
+    messages.push(match dialect {
+        Dialect::Wds3 if in_place => Message::StillOk,
+        _ => status.message(),
+    });
+    messages
+}
+
+/// The texts of `messages` in `dialect`.
+fn render_all(dialect: Dialect, messages: &[Message]) -> Vec<String> {
+    messages.iter().flat_map(|m| dialect.render(m)).collect()
+}
+
+/// wds 3's order: `log-level`, `liveReload`, `hot`, `progress`, `overlay`, `heartbeat`.
+fn greeting_wds3(client: &ClientConfig) -> Vec<Message> {
     let mut messages = vec![Message::LogLevel(client.log_level.as_str().to_string())];
     if client.live_reload {
         messages.push(Message::LiveReload);
@@ -64,16 +154,24 @@ fn greeting(client: &ClientConfig) -> Vec<Message> {
     messages
 }
 
+struct Client {
+    handle: ConnectionHandle,
+    dialect: Dialect,
+}
+
 struct State {
     hash: String,
+    source: HashSource,
     status: BuildStatus,
-    clients: HashMap<u64, ConnectionHandle>,
+    clients: HashMap<u64, Client>,
     next_id: u64,
     builds: u64,
 }
 
 struct Inner {
-    greeting: Vec<String>,
+    greeting_wds3: Vec<String>,
+    greeting_wds5: Vec<String>,
+    hot: bool,
     seed: u64,
     state: Mutex<State>,
 }
@@ -99,10 +197,13 @@ impl Hub {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64);
         let inner = Arc::new(Inner {
-            greeting: greeting(client).iter().map(Message::to_json).collect(),
+            greeting_wds3: render_all(Dialect::Wds3, &greeting(client, Dialect::Wds3)),
+            greeting_wds5: render_all(Dialect::Wds5, &greeting(client, Dialect::Wds5)),
+            hot: client.hot,
             seed,
             state: Mutex::new(State {
                 hash: String::new(),
+                source: HashSource::Devserve,
                 status: BuildStatus::Ok,
                 clients: HashMap::new(),
                 next_id: 0,
@@ -134,6 +235,11 @@ impl Hub {
         self.lock().hash.clone()
     }
 
+    /// Whether hot mode is on.
+    pub fn hot(&self) -> bool {
+        self.inner.hot
+    }
+
     /// The latest build status.
     pub fn status(&self) -> BuildStatus {
         self.lock().status.clone()
@@ -144,21 +250,38 @@ impl Hub {
         self.lock().clients.len()
     }
 
-    /// Take a new client: send the connect sequence, then follow it until it
-    /// closes. Messages the client sends are read and dropped.
-    pub fn join(&self, mut connection: Connection) {
+    /// Take a new client speaking wds 3: send the connect sequence, then
+    /// follow it until it closes. Messages the client sends are read and dropped.
+    pub fn join(&self, connection: Connection) {
+        self.join_as(connection, Dialect::Wds3);
+    }
+
+    /// Take a new client speaking `dialect`, as [`Hub::join`] does.
+    pub fn join_as(&self, mut connection: Connection, dialect: Dialect) {
         let handle = connection.handle();
         let id = {
             let mut state = self.lock();
-            let mut sequence: Vec<String> = self.inner.greeting.clone();
-            sequence.push(Message::Hash(state.hash.clone()).to_json());
-            sequence.push(state.status.message().to_json());
+            let mut sequence: Vec<String> = match dialect {
+                Dialect::Wds3 => self.inner.greeting_wds3.clone(),
+                Dialect::Wds5 => self.inner.greeting_wds5.clone(),
+            };
+            if dialect == Dialect::Wds3 || state.source == HashSource::Compilation {
+                let build = build_sequence(
+                    dialect,
+                    self.inner.hot,
+                    state.source,
+                    &[],
+                    &state.hash,
+                    &state.status,
+                );
+                sequence.extend(render_all(dialect, &build));
+            }
             if sequence.iter().any(|m| handle.write(m).is_err()) {
                 return;
             }
             let id = state.next_id;
             state.next_id += 1;
-            state.clients.insert(id, handle);
+            state.clients.insert(id, Client { handle, dialect });
             id
         };
         let hub = self.clone();
@@ -170,50 +293,100 @@ impl Hub {
 
     /// Send `messages` to every client; returns how many were told.
     pub fn broadcast(&self, messages: &[Message]) -> usize {
-        let texts: Vec<String> = messages.iter().map(Message::to_json).collect();
+        let texts = Rendered {
+            wds3: render_all(Dialect::Wds3, messages),
+            wds5: render_all(Dialect::Wds5, messages),
+        };
         send_all(&mut self.lock(), &texts)
     }
 
     /// Record a finished build and announce it: `hash`, then `ok`,
     /// `warnings` or `errors`. Returns how many clients were told.
     pub fn finish_build(&self, hash: String, status: BuildStatus, before: &[Message]) -> usize {
-        let mut texts: Vec<String> = before.iter().map(Message::to_json).collect();
-        texts.push(Message::Hash(hash.clone()).to_json());
-        texts.push(status.message().to_json());
+        self.finish(HashSource::Devserve, hash, status, before)
+    }
+
+    /// Record and announce a build whose `hash` is webpack's own
+    /// compilation hash: with hot mode on, HMR runtimes apply it in place.
+    pub fn finish_compilation(
+        &self,
+        hash: String,
+        status: BuildStatus,
+        before: &[Message],
+    ) -> usize {
+        self.finish(HashSource::Compilation, hash, status, before)
+    }
+
+    fn finish(
+        &self,
+        source: HashSource,
+        hash: String,
+        status: BuildStatus,
+        before: &[Message],
+    ) -> usize {
+        let hot = self.inner.hot;
+        let texts = Rendered {
+            wds3: render_all(
+                Dialect::Wds3,
+                &build_sequence(Dialect::Wds3, hot, source, before, &hash, &status),
+            ),
+            wds5: render_all(
+                Dialect::Wds5,
+                &build_sequence(Dialect::Wds5, hot, source, before, &hash, &status),
+            ),
+        };
         // One lock for the update and the fan-out: a client joining now
         // sees either the old state and this broadcast, or only the new state.
         let mut state = self.lock();
         state.hash = hash;
+        state.source = source;
         state.status = status;
         send_all(&mut state, &texts)
     }
 
     /// Close every client with `code` and `reason`.
     pub fn close_all(&self, code: u16, reason: &str) {
-        let clients: Vec<ConnectionHandle> = self.lock().clients.drain().map(|(_, c)| c).collect();
+        let clients: Vec<Client> = self.lock().clients.drain().map(|(_, c)| c).collect();
         for client in clients {
-            client.close(code, reason);
+            client.handle.close(code, reason);
         }
     }
 }
 
-/// Write `texts` to every client, dropping the ones that are gone or too slow.
-fn send_all(state: &mut State, texts: &[String]) -> usize {
+/// One broadcast's texts in each dialect.
+struct Rendered {
+    wds3: Vec<String>,
+    wds5: Vec<String>,
+}
+
+/// Write `texts` to every client in its dialect, dropping the ones that
+/// are gone or too slow.
+fn send_all(state: &mut State, texts: &Rendered) -> usize {
     let mut told = 0;
-    state.clients.retain(|_, client| {
-        for text in texts {
-            match client.write(text) {
-                Ok(()) => {}
-                Err(WriteError::QueueFull) => {
-                    client.close(CLOSE_TOO_SLOW, "Client too slow");
-                    return false;
+    state.clients.retain(
+        |_,
+         Client {
+             handle: client,
+             dialect,
+         }| {
+            let texts = match dialect {
+                Dialect::Wds3 => &texts.wds3,
+                Dialect::Wds5 => &texts.wds5,
+            };
+            for text in texts {
+                match client.write(text) {
+                    Ok(()) => {}
+                    Err(WriteError::QueueFull) => {
+                        client.close(CLOSE_TOO_SLOW, "Client too slow");
+                        return false;
+                    }
+                    Err(_) => return false,
                 }
-                Err(_) => return false,
             }
-        }
-        told += 1;
-        true
-    });
+            told += 1;
+            true
+        },
+    );
     told
 }
 
@@ -228,7 +401,10 @@ mod tests {
             progress: true,
             ..ClientConfig::default()
         };
-        let names: Vec<String> = greeting(&client).iter().map(Message::to_json).collect();
+        let names: Vec<String> = greeting(&client, Dialect::Wds3)
+            .iter()
+            .map(Message::to_json)
+            .collect();
         assert_eq!(
             names,
             vec![
@@ -239,6 +415,60 @@ mod tests {
                 r#"{"type":"overlay","data":{"errors":true,"warnings":false}}"#,
                 r#"{"type":"heartbeat","data":25000}"#,
             ]
+        );
+    }
+
+    #[test]
+    fn wds5_greeting_follows_its_wire_order() {
+        let client = ClientConfig {
+            hot: true,
+            progress: true,
+            ..ClientConfig::default()
+        };
+        assert_eq!(
+            render_all(Dialect::Wds5, &greeting(&client, Dialect::Wds5)),
+            vec![
+                r#"{"type":"hot"}"#,
+                r#"{"type":"liveReload"}"#,
+                r#"{"type":"progress","data":true}"#,
+                r#"{"type":"reconnect","data":10}"#,
+                r#"{"type":"overlay","data":{"errors":true,"warnings":false}}"#,
+            ]
+        );
+    }
+
+    #[test]
+    fn hot_compilations_end_in_still_ok_for_sockjs_node_only() {
+        let before = [Message::Invalid];
+        let seq = |dialect, hot, source, status: &BuildStatus| {
+            render_all(
+                dialect,
+                &build_sequence(dialect, hot, source, &before, "h1", status),
+            )
+        };
+        let ok = BuildStatus::Ok;
+        let (invalid, hash) = (r#"{"type":"invalid"}"#, r#"{"type":"hash","data":"h1"}"#);
+        let compiled = HashSource::Compilation;
+        assert_eq!(
+            seq(Dialect::Wds5, true, compiled, &ok),
+            vec![invalid, hash, r#"{"type":"ok"}"#]
+        );
+        assert_eq!(
+            seq(Dialect::Wds3, true, compiled, &ok),
+            vec![invalid, hash, r#"{"type":"still-ok"}"#]
+        );
+        assert_eq!(
+            seq(Dialect::Wds3, false, compiled, &ok),
+            vec![invalid, hash, r#"{"type":"ok"}"#]
+        );
+        assert_eq!(
+            seq(Dialect::Wds3, true, HashSource::Devserve, &ok),
+            vec![invalid, hash, r#"{"type":"ok"}"#]
+        );
+        let errors = BuildStatus::Errors(vec!["e".into()]);
+        assert_eq!(
+            seq(Dialect::Wds3, true, compiled, &errors),
+            vec![invalid, hash, r#"{"type":"errors","data":["e"]}"#]
         );
     }
 

@@ -35,6 +35,8 @@ pub mod static_files;
 pub mod tls;
 mod util;
 pub mod watch;
+mod wds5_socket;
+mod webpack;
 
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]

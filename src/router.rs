@@ -2,9 +2,11 @@
 //! chosen by a pure function, then the one handler of that route, then the
 //! headers every response carries.
 //!
-//! The order is fixed: Host gate → Sec-Fetch gate → the live-reload endpoint
-//! (behind the Origin gate) → open-in-editor (its own gates, [`crate::editor`])
-//! → the embedded client assets (all of `/__devserve/`) → the proxy rules (upgrades behind the Origin gate) → the
+//! The order is fixed: Host gate → Sec-Fetch gate → the live-reload
+//! endpoints (`/sockjs-node/**`, `/ws`, `/ws/**`, behind the Origin gate) →
+//! open-in-editor (its own gates, [`crate::editor`]) → the embedded client
+//! assets (all of `/__devserve/`) → the proxy rules (upgrades behind the
+//! Origin gate) → the
 //! static files' outcome → the embedder's fallback for what the files do
 //! not answer → the default `/favicon.ico`.
 
@@ -18,6 +20,7 @@ use crate::guard::{self, Authority, GuardPolicy, Rejection};
 use crate::proxy::{self, Forwarded, Proxy};
 use crate::sockjs::SockJsServer;
 use crate::static_files::{Outcome, StaticFiles};
+use crate::wds5_socket::{self, Wds5Route, Wds5Socket};
 use http::request::Parts;
 use http::{header, HeaderName, HeaderValue, Request, Response};
 use hyper::body::Incoming;
@@ -55,6 +58,8 @@ enum Route {
     LiveReload,
     /// Open in editor, for a request with this (validated) authority.
     OpenEditor(Authority),
+    /// webpack-dev-server 5's endpoint: `/ws` (plain WebSocket) or `/ws/**` (SockJS).
+    Wds5(Wds5Route),
     /// One of the embedded client files.
     ClientAsset(Asset),
     /// A proxy rule's backend.
@@ -69,6 +74,7 @@ enum Route {
 pub(crate) struct Router {
     pub(crate) static_files: StaticFiles,
     pub(crate) sockjs: SockJsServer,
+    pub(crate) wds5: Wds5Socket,
     pub(crate) policy: GuardPolicy,
     pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
     pub(crate) cors: bool,
@@ -131,6 +137,13 @@ impl Router {
             Route::Refused(rejection) => self.finish(self.refusal(rejection, &parts), false),
             Route::LiveReload => {
                 let response = self.sockjs.handle(Request::from_parts(parts, body)).await;
+                self.finish(response, false)
+            }
+            Route::Wds5(route) => {
+                let response = self
+                    .wds5
+                    .handle(route, Request::from_parts(parts, body))
+                    .await;
                 self.finish(response, false)
             }
             Route::OpenEditor(authority) => {
@@ -224,6 +237,12 @@ impl Router {
         if self.sockjs.matches(path) {
             return match guard::check_origin(parts, &authority, &self.policy) {
                 Ok(()) => Route::LiveReload,
+                Err(rejection) => Route::Refused(rejection),
+            };
+        }
+        if let Some(route) = wds5_socket::route(path) {
+            return match guard::check_origin(parts, &authority, &self.policy) {
+                Ok(()) => Route::Wds5(route),
                 Err(rejection) => Route::Refused(rejection),
             };
         }

@@ -9,6 +9,7 @@ mod compression;
 mod dev_server;
 mod embedding;
 mod faults;
+mod hmr;
 mod https;
 mod page;
 mod proxy;
@@ -16,3 +17,4 @@ mod routing;
 #[allow(dead_code, unreachable_pub)]
 #[path = "../examples/sockjs_test_server.rs"]
 mod sockjs_test_server;
+mod wds5;

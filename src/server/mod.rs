@@ -24,6 +24,7 @@ use crate::static_files::{StaticFiles, StaticOptions};
 use crate::tls::Tls;
 use crate::watch::filter::IgnoreMatcher;
 use crate::watch::{ChangeSet, WatchOptions, Watcher};
+use crate::wds5_socket::Wds5Socket;
 use crate::Error;
 use connection::Shared;
 use std::net::SocketAddr;
@@ -58,6 +59,7 @@ pub struct Server {
     addr: SocketAddr,
     hub: Hub,
     sockjs: SockJsServer,
+    wds5: Wds5Socket,
     events: broadcast::Sender<Event>,
     changes: broadcast::Sender<ChangeSet>,
     stop: watch::Sender<bool>,
@@ -98,6 +100,7 @@ impl Server {
             })?
             .ok_or(Error::AddressInUse(config.addr))?;
         let (sockjs, hub) = live_reload_endpoint(&config);
+        let wds5 = Wds5Socket::new(&hub, |prefix| socket_options(prefix, &config));
         // Roomy enough for a burst of request-log events between two prints.
         let (events, _) = broadcast::channel(1024);
         let (changes, _) = broadcast::channel(64);
@@ -110,15 +113,15 @@ impl Server {
         };
         let watcher = start_watching(&config, reload)?;
         let (editor, client) = page_tools(&config, &root);
-        let router = Arc::new(router(
-            &config,
+        let endpoints = Endpoints {
             static_files,
-            sockjs.clone(),
+            sockjs: sockjs.clone(),
+            wds5: wds5.clone(),
             fallback,
-            &events,
             editor,
             client,
-        ));
+        };
+        let router = Arc::new(router(&config, endpoints, &events));
         let certificate = tls.as_ref().map(|t| (t.cert_path.clone(), t.generated));
         let shared = Arc::new(Shared { router, tls });
         let (stop, stopped) = watch::channel(false);
@@ -141,6 +144,7 @@ impl Server {
             addr,
             hub,
             sockjs,
+            wds5,
             events,
             changes,
             stop,
@@ -205,9 +209,11 @@ impl Server {
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         self.sockjs.shut_down();
+        self.wds5.shut_down();
         self.hub.close_all(CLOSE_SHUTDOWN, "Server shutting down");
         let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
-        while self.sockjs.live_sessions() > 0 && tokio::time::Instant::now() < deadline {
+        let live = || self.sockjs.live_sessions() + self.wds5.live_sessions();
+        while live() > 0 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         for task in self.accept_tasks {
@@ -276,14 +282,7 @@ fn page_tools(config: &Config, root: &Path) -> (Editor, ClientScript) {
 /// The live-reload endpoint and the hub its sessions join.
 fn live_reload_endpoint(config: &Config) -> (SockJsServer, Hub) {
     let hub = Hub::new(&config.client);
-    let (sockjs, mut connections) = SockJsServer::new(
-        SockJsOptions::new(SOCKJS_PREFIX)
-            .hardened()
-            .websocket(config.client.websocket)
-            .heartbeat_delay(config.client.heartbeat)
-            .max_message_size(MAX_CLIENT_MESSAGE)
-            .max_sessions(MAX_SESSIONS),
-    );
+    let (sockjs, mut connections) = SockJsServer::new(socket_options(SOCKJS_PREFIX, config));
     let joining = hub.clone();
     tokio::spawn(async move {
         while let Some(connection) = connections.accept().await {
@@ -291,6 +290,16 @@ fn live_reload_endpoint(config: &Config) -> (SockJsServer, Hub) {
         }
     });
     (sockjs, hub)
+}
+
+/// The settings every live-reload endpoint shares, under `prefix`.
+fn socket_options(prefix: &str, config: &Config) -> SockJsOptions {
+    SockJsOptions::new(prefix)
+        .hardened()
+        .websocket(config.client.websocket)
+        .heartbeat_delay(config.client.heartbeat)
+        .max_message_size(MAX_CLIENT_MESSAGE)
+        .max_sessions(MAX_SESSIONS)
 }
 
 /// Start the watcher (unless watching is off) with `reload` following it;
@@ -318,23 +327,26 @@ fn start_watching(config: &Config, reload: Reload) -> Result<Option<Watcher>, Er
     Ok(Some(watcher))
 }
 
-/// The router for `config`'s routes.
-fn router(
-    config: &Config,
+/// What the router serves besides what `config` says.
+struct Endpoints {
     static_files: StaticFiles,
     sockjs: SockJsServer,
+    wds5: Wds5Socket,
     fallback: Option<Fallback>,
-    events: &broadcast::Sender<Event>,
     editor: Editor,
     client: ClientScript,
-) -> Router {
+}
+
+/// The router for `config`'s routes.
+fn router(config: &Config, parts: Endpoints, events: &broadcast::Sender<Event>) -> Router {
     Router {
-        static_files,
-        sockjs,
+        static_files: parts.static_files,
+        sockjs: parts.sockjs,
+        wds5: parts.wds5,
         policy: guard_policy(config),
         headers: config.serve.headers.clone(),
         cors: config.security.cors,
-        fallback,
+        fallback: parts.fallback,
         proxy: Proxy::new(&config.proxy, events.clone()),
         compress: config.serve.compress.then(Compressor::new),
         scheme: if config.tls.is_some() {
@@ -345,8 +357,8 @@ fn router(
         events: events.clone(),
         refused_hosts: Default::default(),
         log_requests: config.log_requests,
-        editor,
-        client,
+        editor: parts.editor,
+        client: parts.client,
     }
 }
 
