@@ -1,7 +1,7 @@
 //! The load generators (wrk for HTTP/1.1, h2load for HTTP/2), run on the
 //! client CPU and read back into numbers.
 
-use super::spawn::{pinned_bounded, BenchError};
+use super::spawn::{output, pinned_bounded, BenchError};
 use std::time::Duration;
 
 /// One load run's outcome.
@@ -33,12 +33,10 @@ pub fn wrk(url: &str, headers: &[&str], shape: Shape) -> Result<Load, BenchError
     for header in headers {
         command.args(["-H", header]);
     }
-    let output = command.arg(url).output()?;
-    let text = String::from_utf8_lossy(&output.stdout);
+    command.arg(url);
+    let (text, errors) = output(command, "wrk")?;
     parse_wrk(&text).ok_or_else(|| {
-        let first = text
-            .lines()
-            .chain(std::str::from_utf8(&output.stderr).unwrap_or("").lines());
+        let first = text.lines().chain(errors.lines());
         format!(
             "wrk gave no usable result for {url}: {}",
             first.collect::<Vec<_>>().join(" | ")
@@ -92,8 +90,8 @@ pub fn h2load(url: &str, headers: &[&str], shape: Shape) -> Result<Load, BenchEr
     for header in headers {
         command.args(["-H", header]);
     }
-    let output = command.arg(url).output()?;
-    let text = String::from_utf8_lossy(&output.stdout);
+    command.arg(url);
+    let (text, _) = output(command, "h2load")?;
     parse_h2load(&text).ok_or_else(|| {
         let lines: Vec<&str> = text
             .lines()

@@ -2,11 +2,13 @@
 //! that provides them, commands pinned to a CPU, children ended (with their
 //! whole process group) when their guard drops, and the open-file limit.
 
+use rustix::process::{kill_process_group, Pid, Signal};
 use std::ffi::OsStr;
 use std::net::TcpStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 /// The error type of the benchmarks: a message printed on one line.
@@ -35,6 +37,7 @@ pub fn run_pinned<F>(name: &str, body: F) -> std::process::ExitCode
 where
     F: std::future::Future<Output = Result<(), BenchError>>,
 {
+    end_children_on_signal(name);
     let result = pin_self(CLIENT_CPU).and_then(|()| {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
@@ -99,9 +102,11 @@ impl Guard {
     /// Starts `command` in a process group of its own.
     pub fn spawn(mut command: Command, name: &str) -> Result<Guard, BenchError> {
         command.process_group(0);
+        let mut live = lock_live();
         let child = command
             .spawn()
             .map_err(|e| format!("cannot start {name}: {e}"))?;
+        live.push(child.id());
         Ok(Guard {
             child,
             name: name.to_string(),
@@ -129,21 +134,94 @@ impl Guard {
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        use rustix::process::{kill_process_group, Pid, Signal};
-        let Some(group) = i32::try_from(self.child.id()).ok().and_then(Pid::from_raw) else {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-            return;
-        };
-        let _ = kill_process_group(group, Signal::TERM);
+        let id = self.child.id();
+        signal_group(id, Signal::TERM);
         let deadline = Instant::now() + Duration::from_secs(3);
         while Instant::now() < deadline && matches!(self.child.try_wait(), Ok(None)) {
             std::thread::sleep(Duration::from_millis(10));
         }
         // Whatever is left of the group (workers of a master that died first).
-        let _ = kill_process_group(group, Signal::KILL);
+        signal_group(id, Signal::KILL);
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+        }
         let _ = self.child.wait();
+        lock_live().retain(|&live| live != id);
     }
+}
+
+/// Process groups started by [`Guard::spawn`] and not yet ended.
+static LIVE: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+fn lock_live() -> MutexGuard<'static, Vec<u32>> {
+    LIVE.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn signal_group(id: u32, signal: Signal) {
+    if let Some(group) = i32::try_from(id).ok().and_then(Pid::from_raw) {
+        let _ = kill_process_group(group, signal);
+    }
+}
+
+/// On Ctrl-C, SIGTERM or SIGHUP (the children run in process groups of
+/// their own, so the terminal's signal does not reach them), ends every
+/// live child group, then exits with 130.
+fn end_children_on_signal(name: &str) {
+    let name = name.to_string();
+    std::thread::spawn(move || {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        let caught = runtime.block_on(async {
+            let (Ok(mut term), Ok(mut hup)) = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::hangup()),
+            ) else {
+                return false;
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => true,
+                _ = term.recv() => true,
+                _ = hup.recv() => true,
+            }
+        });
+        if !caught {
+            return;
+        }
+        let groups = lock_live().clone();
+        groups.iter().for_each(|&id| signal_group(id, Signal::TERM));
+        std::thread::sleep(Duration::from_millis(300));
+        groups.iter().for_each(|&id| signal_group(id, Signal::KILL));
+        eprintln!(
+            "{name}: interrupted; ended {} process group(s)",
+            groups.len()
+        );
+        std::process::exit(130);
+    });
+}
+
+/// Runs `command` to its end under a [`Guard`] (so an interrupted
+/// benchmark ends it too); its standard output and error.
+pub fn output(mut command: Command, name: &str) -> Result<(String, String), BenchError> {
+    use std::io::Read;
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut guard = Guard::spawn(command, name)?;
+    let mut stderr = guard.child.stderr.take().ok_or("no stderr")?;
+    let errors = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let mut text = String::new();
+    if let Some(mut stdout) = guard.child.stdout.take() {
+        stdout.read_to_string(&mut text)?;
+    }
+    guard.child.wait()?;
+    Ok((text, errors.join().unwrap_or_default()))
 }
 
 /// A free loopback port (bound, then released).
