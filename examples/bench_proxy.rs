@@ -158,6 +158,14 @@ async fn run() -> Result<(), BenchError> {
             None,
         )?;
     }
+    // One short untimed run each first (connection pools, caches).
+    let warm_up = Shape {
+        duration: Duration::from_secs(1),
+        ..shape
+    };
+    for (_, port) in targets {
+        let _ = wrk(&format!("http://127.0.0.1:{port}{PATH}"), &[], warm_up);
+    }
     let mut runs: Vec<Vec<Load>> = targets.iter().map(|_| Vec::new()).collect();
     for round in 1..=rounds {
         for ((who, port), runs) in targets.iter().zip(&mut runs) {

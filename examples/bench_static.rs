@@ -250,22 +250,19 @@ fn throughput(
 /// Runs every case once per round, in order; failed runs are reported and
 /// left out.
 fn alternate(cases: &[Case], rounds: usize, shape: Shape) -> Vec<Vec<Load>> {
+    // One short untimed run each first, so no server pays for a cold start
+    // (file caches, compressed variants, connection setup) in round 1.
+    let warm_up = Shape {
+        duration: Duration::from_secs(1),
+        ..shape
+    };
+    for case in cases {
+        let _ = run_case(case, warm_up);
+    }
     let mut results: Vec<Vec<Load>> = cases.iter().map(|_| Vec::new()).collect();
     for round in 1..=rounds {
         for (case, runs) in cases.iter().zip(&mut results) {
-            let url = format!("http://127.0.0.1:{}{}", case.port, case.path);
-            let shape = match case.tool {
-                Tool::Wrk => shape,
-                Tool::H2load => Shape {
-                    connections: 32,
-                    ..shape
-                },
-            };
-            let outcome = match case.tool {
-                Tool::Wrk => wrk(&url, case.headers, shape),
-                Tool::H2load => h2load(&url, case.headers, shape),
-            };
-            match outcome {
+            match run_case(case, shape) {
                 Ok(load) => {
                     println!(
                         "round {round}/{rounds}  {:<26} {:<24} {:>9.0} req/s",
@@ -281,6 +278,21 @@ fn alternate(cases: &[Case], rounds: usize, shape: Shape) -> Vec<Vec<Load>> {
         }
     }
     results
+}
+
+/// One run of `case`: wrk, or h2load with 32 clients.
+fn run_case(case: &Case, shape: Shape) -> Result<Load, BenchError> {
+    let url = format!("http://127.0.0.1:{}{}", case.port, case.path);
+    match case.tool {
+        Tool::Wrk => wrk(&url, case.headers, shape),
+        Tool::H2load => {
+            let shape = Shape {
+                connections: 32,
+                ..shape
+            };
+            h2load(&url, case.headers, shape)
+        }
+    }
 }
 
 type Ws =

@@ -18,7 +18,7 @@ impl Flags {
 
     fn from_args(args: impl Iterator<Item = String>, known: &[&str]) -> Result<Flags, String> {
         let usage = || {
-            let list: Vec<String> = known.iter().map(|k| format!("--{k} N")).collect();
+            let list: Vec<String> = known.iter().map(|k| format!("--{k} VALUE")).collect();
             format!("usage: [{}]", list.join("] ["))
         };
         let mut pairs = Vec::new();
