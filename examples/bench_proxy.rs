@@ -29,6 +29,7 @@ use http_body_util::Full;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
+use std::path::Path;
 use std::time::Duration;
 use support::flags::Flags;
 use support::load::{expect_ok, wrk, Load, Shape};
@@ -115,35 +116,8 @@ async fn run() -> Result<(), BenchError> {
     std::fs::create_dir_all(&root)?;
     std::fs::write(root.join("index.html"), "<!doctype html><p>hi</p>\n")?;
 
-    let backend_port = free_port()?;
-    let budget = (shape.duration.as_secs() + 5) * 3 * rounds as u64 + 60;
-    let mut command = pinned(SERVER_CPU, std::env::current_exe()?);
-    command.args([
-        "--serve-backend",
-        &backend_port.to_string(),
-        &budget.to_string(),
-    ]);
-    let _backend = Guard::spawn(command, "the hyper backend")?;
-    wait_for_port(backend_port, Duration::from_secs(5))?;
-
-    let devserve_port = free_port()?;
-    let mut command = pinned(SERVER_CPU, &bin);
-    command.arg(&root).args([
-        "--port",
-        &devserve_port.to_string(),
-        "--strict-port",
-        "--quiet",
-        "--no-watch",
-        "--proxy",
-        &format!("/api=http://127.0.0.1:{backend_port}"),
-    ]);
-    let _devserve = Guard::spawn(command, "devserve")?;
-    wait_for_port(devserve_port, Duration::from_secs(10))?;
-
-    let nginx_port = free_port()?;
-    let conf = nginx::proxy_conf(dir.path(), nginx_port, backend_port);
-    let _nginx = nginx::start(&conf, &dir.path().join("nginx"), "nginx-proxy", nginx_port)?;
-
+    let (_servers, [backend_port, devserve_port, nginx_port]) =
+        start_servers(&bin, dir.path(), &root, rounds, shape)?;
     let targets = [
         ("direct", backend_port),
         ("devserve --proxy", devserve_port),
@@ -184,6 +158,50 @@ async fn run() -> Result<(), BenchError> {
     }
     print_table("bench_proxy", &rows(&runs));
     Ok(())
+}
+
+/// The backend, devserve proxying to it and nginx proxying to it, all on
+/// the server CPU; their guards and ports.
+fn start_servers(
+    bin: &Path,
+    dir: &Path,
+    root: &Path,
+    rounds: usize,
+    shape: Shape,
+) -> Result<(Vec<Guard>, [u16; 3]), BenchError> {
+    let backend_port = free_port()?;
+    let budget = (shape.duration.as_secs() + 5) * 3 * rounds as u64 + 60;
+    let mut command = pinned(SERVER_CPU, std::env::current_exe()?);
+    command.args([
+        "--serve-backend",
+        &backend_port.to_string(),
+        &budget.to_string(),
+    ]);
+    let backend = Guard::spawn(command, "the hyper backend")?;
+    wait_for_port(backend_port, Duration::from_secs(5))?;
+
+    let devserve_port = free_port()?;
+    let mut command = pinned(SERVER_CPU, bin);
+    command.arg(root).args([
+        "--port",
+        &devserve_port.to_string(),
+        "--strict-port",
+        "--quiet",
+        "--no-watch",
+        "--proxy",
+        &format!("/api=http://127.0.0.1:{backend_port}"),
+    ]);
+    let devserve = Guard::spawn(command, "devserve")?;
+    wait_for_port(devserve_port, Duration::from_secs(10))?;
+
+    let nginx_port = free_port()?;
+    let conf = nginx::proxy_conf(dir, nginx_port, backend_port);
+    let nginx = nginx::start(&conf, &dir.join("nginx"), "nginx-proxy", nginx_port)?;
+
+    Ok((
+        vec![backend, devserve, nginx],
+        [backend_port, devserve_port, nginx_port],
+    ))
 }
 
 /// Requests/s and p99 rows from the runs of direct, devserve and nginx.

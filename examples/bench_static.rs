@@ -199,10 +199,15 @@ fn throughput(
         h2("nginx tuned", tuned_h2),
     ];
     let results = alternate(&cases, rounds, shape);
+    Ok(throughput_rows(&cases, &results))
+}
+
+/// The summary rows: medians per server and their ratios.
+fn throughput_rows(cases: &[Case], results: &[Vec<Load>]) -> Vec<Row> {
     let med = |row: &str, who: &str| -> Option<f64> {
         let rates: Vec<f64> = cases
             .iter()
-            .zip(&results)
+            .zip(results)
             .filter(|(c, _)| c.row == row && c.who == who)
             .flat_map(|(_, r)| r.iter().map(|l| l.rps))
             .collect();
@@ -244,7 +249,7 @@ fn throughput(
         ratio: ratio(ours, tuned),
         goal: "beside nginx".into(),
     });
-    Ok(rows)
+    rows
 }
 
 /// Runs every case once per round, in order; failed runs are reported and
