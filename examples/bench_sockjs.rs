@@ -1,146 +1,428 @@
-//! Benchmark: memory per idle WebSocket session and broadcast latency.
+//! Benchmark: SockJS memory per idle session and broadcast fan-out, devserve
+//! beside sockjs-node 0.3.24, and the dev server's own `/sockjs-node`.
 //!
-//! Starts the SockJS test server (`sockjs_test_server`, built beside this
-//! example) as a separate process, opens N WebSocket sessions to its
-//! `/broadcast` prefix (default 10,000), and reports
-//! - the server's resident memory per idle session, and
-//! - the time from one client sending a message until every client has it.
+//! Fan-out: the same load against devserve's SockJS test server
+//! (`sockjs_test_server`, built beside this example) and against sockjs-node
+//! 0.3.24 (`examples/support/sockjs_node_server.js`, the npm package, with a
+//! broadcast connection set): `--sessions` idle WebSocket sessions (default
+//! 10,000) on `/broadcast`, the server's resident memory per session, and the
+//! time from one client's message until every session has it (median of
+//! `--rounds`). Server on CPU 0, this client on CPU 1.
+//!
+//! Dev server: `--clients` clients (default 1,000; half WebSocket, half
+//! xhr-streaming) on a release devserve's `/sockjs-node`: RSS per client,
+//! RSS after they have all left (waiting up to `--leave-wait` seconds for it
+//! to fall back), and RSS with a second wave (memory reused or lost).
 //!
 //! ```text
-//! cargo build --release --examples
-//! ./target/release/examples/bench_sockjs [SESSIONS] [ROUNDS]
+//! apt-get install -y nodejs npm util-linux && npm ci     # sockjs@0.3.24 is a dev dependency
+//! cargo build --release --bins --examples
+//! ./target/release/examples/bench_sockjs [--sessions 10000] [--rounds 5] [--clients 1000] [--leave-wait 35]
+//!     [--server both|devserve|sockjs-node]
 //! ```
-//! Loopback only; bounded in count and time. Needs a file-descriptor limit
-//! above SESSIONS (`ulimit -n`).
+//! Loopback only; bounded in count and time; every process it starts ends
+//! with it. It raises its open-file limit to the hard limit, which must be
+//! above the session count.
 
-#[path = "support/proc.rs"]
-mod proc;
+#[allow(dead_code)] // each benchmark uses a part of the shared helpers
+#[path = "support/mod.rs"]
+mod support;
+
 use futures_util::stream::FuturesUnordered;
 use futures_util::{SinkExt, StreamExt};
-use proc::rss_kib;
 use std::io::BufRead;
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
+use support::flags::Flags;
+use support::proc::rss_kib;
+use support::report::{print_table, ratio, Row};
+use support::spawn::{
+    devserve_bin, free_port, pinned, raise_fd_limit, require_tool, run_pinned, sibling_bin,
+    wait_for_port, BenchError, Guard, SERVER_CPU,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut args = std::env::args().skip(1);
-    let sessions: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(10_000);
-    let rounds: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(5);
-    let server_bin = std::env::current_exe()?.with_file_name("sockjs_test_server");
-    let mut server = Command::new(&server_bin)
-        .args(["--port", "0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| {
-            format!(
-                "cannot start {}: {e} (build with --examples)",
-                server_bin.display()
-            )
-        })?;
-    let stdout = server.stdout.take().ok_or("no stdout")?;
-    let mut first = String::new();
-    std::io::BufReader::new(stdout).read_line(&mut first)?;
-    let addr: SocketAddr = first
-        .trim()
-        .rsplit("http://")
-        .next()
-        .ok_or("no address")?
-        .parse()?;
-    let pid = server.id();
+/// How many connection attempts are in flight at once.
+const CONNECTING: usize = 256;
 
-    // Warm up: one session, so one-time allocations are not counted per session.
-    let url = |i: usize| format!("ws://{addr}/broadcast/000/s{i}/websocket");
-    let (mut warm, _) = tokio_tungstenite::connect_async(url(usize::MAX)).await?;
-    warm.next().await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let base = rss_kib(pid);
+fn main() -> std::process::ExitCode {
+    run_pinned("bench_sockjs", run())
+}
 
-    let started = Instant::now();
-    let (tx, mut rx) = mpsc::unbounded_channel::<(usize, Instant)>();
-    let mut writers = Vec::with_capacity(sessions);
-    let mut connecting = FuturesUnordered::new();
-    let mut opened = 0;
-    for i in 0..sessions {
-        connecting.push(async move { (i, tokio_tungstenite::connect_async(url(i)).await) });
-        while connecting.len() >= 256 {
-            if let Some((i, result)) = connecting.next().await {
-                let (ws, _) = result?;
-                writers.push(spawn_reader(i, ws, tx.clone()));
-                opened += 1;
-            }
-        }
+async fn run() -> Result<(), BenchError> {
+    let flags = Flags::parse(&["sessions", "rounds", "clients", "leave-wait", "server"])?;
+    let leave_wait = Duration::from_secs(flags.get("leave-wait", 35)?);
+    let sessions: usize = flags.get("sessions", 10_000)?;
+    let rounds: usize = flags.get("rounds", 5)?.max(1);
+    let clients: usize = flags.get("clients", 1_000)?;
+    let which = flags.text("server", "both");
+    if !["both", "devserve", "sockjs-node"].contains(&which.as_str()) {
+        return Err("--server must be both, devserve or sockjs-node".into());
     }
-    while let Some((i, result)) = connecting.next().await {
-        let (ws, _) = result?;
-        writers.push(spawn_reader(i, ws, tx.clone()));
-        opened += 1;
+    let limit = raise_fd_limit();
+    if limit < (sessions.max(clients) + 100) as u64 {
+        return Err(
+            format!("open-file limit {limit} is below the session count (ulimit -n)").into(),
+        );
     }
-    // Wait for every `o` frame.
-    let mut open_frames = 0;
-    while open_frames < opened {
-        tokio::time::timeout(Duration::from_secs(60), rx.recv())
-            .await?
-            .ok_or("closed")?;
-        open_frames += 1;
+    let ours = match which.as_str() {
+        "sockjs-node" => None,
+        _ => Some(fan_out(start_test_server()?, sessions, rounds).await?),
+    };
+    let theirs = match which.as_str() {
+        "devserve" => None,
+        _ => Some(fan_out(start_sockjs_node()?, sessions, rounds).await?),
+    };
+    let mut rows = fan_out_rows(ours.as_ref(), theirs.as_ref());
+    if clients > 0 {
+        rows.extend(dev_server_clients(clients, leave_wait).await?);
     }
-    println!("{opened} sessions open in {:.2?}", started.elapsed());
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let loaded = rss_kib(pid);
-    let per_session = (loaded.saturating_sub(base) as f64 * 1024.0) / opened as f64;
-    println!(
-        "server RSS: {base} KiB with 1 session, {loaded} KiB with {}; {:.1} KiB per idle session",
-        opened + 1,
-        per_session / 1024.0
-    );
-
-    let mut times = Vec::new();
-    for round in 0..rounds {
-        let t0 = Instant::now();
-        warm.send(Message::text(format!("[\"round {round}\"]")))
-            .await?;
-        let mut got = 0;
-        let mut last = t0;
-        while got < opened {
-            let (_, at) = tokio::time::timeout(Duration::from_secs(30), rx.recv())
-                .await?
-                .ok_or("closed")?;
-            last = last.max(at);
-            got += 1;
-        }
-        times.push(last - t0);
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    times.sort();
-    println!(
-        "broadcast to {opened} sessions: median {:.1?}, worst {:.1?} over {rounds} rounds",
-        times[times.len() / 2],
-        times[times.len() - 1]
-    );
-    drop(writers);
-    let _ = server.kill();
-    let _ = server.wait();
+    print_table("bench_sockjs", &rows);
     Ok(())
+}
+
+/// A SockJS server process and the address it listens on.
+struct Target {
+    name: &'static str,
+    addr: SocketAddr,
+    guard: Guard,
+}
+
+/// Starts `command` on the server CPU and reads its address from the first
+/// line of its output that has `http://`.
+async fn start_server(
+    mut command: std::process::Command,
+    name: &'static str,
+) -> Result<Target, BenchError> {
+    command.stdout(Stdio::piped());
+    let mut guard = Guard::spawn(command, name)?;
+    let stdout = guard.child_mut().stdout.take().ok_or("no stdout")?;
+    let reading = tokio::task::spawn_blocking(move || {
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let addr = lines.by_ref().map_while(Result::ok).find_map(|line| {
+            line.rsplit("http://")
+                .next()
+                .filter(|_| line.contains("http://"))?
+                .trim()
+                .parse()
+                .ok()
+        });
+        // Keep draining, so later output never meets a closed pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        addr
+    });
+    let addr = tokio::time::timeout(Duration::from_secs(10), reading)
+        .await
+        .map_err(|_| format!("{name} printed no address within 10 s"))??
+        .ok_or_else(|| format!("{name} exited without printing its address"))?;
+    Ok(Target { name, addr, guard })
+}
+
+fn start_test_server(
+) -> Result<impl std::future::Future<Output = Result<Target, BenchError>>, BenchError> {
+    let mut command = pinned(SERVER_CPU, sibling_bin(Path::new("sockjs_test_server"))?);
+    command.args(["--port", "0"]);
+    Ok(start_server(command, "devserve sockjs_test_server"))
+}
+
+fn start_sockjs_node(
+) -> Result<impl std::future::Future<Output = Result<Target, BenchError>>, BenchError> {
+    let node = require_tool("node", "nodejs")?;
+    let project = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let modules = project.join("node_modules");
+    if !modules.join("sockjs").join("package.json").is_file() {
+        return Err(
+            "sockjs-node (npm sockjs@0.3.24) not installed: run `npm ci` in the project folder"
+                .into(),
+        );
+    }
+    let mut command = pinned(SERVER_CPU, node);
+    command
+        .arg(project.join("examples/support/sockjs_node_server.js"))
+        .env("NODE_PATH", modules);
+    Ok(start_server(command, "sockjs-node"))
+}
+
+/// What one server did under the fan-out load.
+#[derive(Debug)]
+struct FanOut {
+    sessions: usize,
+    kib_per_session: f64,
+    broadcast_median: Duration,
+    broadcast_worst: Duration,
 }
 
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// Read frames; report each non-heartbeat frame's arrival time.
-fn spawn_reader(
-    i: usize,
-    mut ws: Ws,
-    tx: mpsc::UnboundedSender<(usize, Instant)>,
-) -> tokio::task::JoinHandle<()> {
+/// Opens `sessions` WebSocket sessions on `/broadcast`, then times
+/// `rounds` broadcasts sent by one more session.
+async fn fan_out(
+    target: impl std::future::Future<Output = Result<Target, BenchError>>,
+    sessions: usize,
+    rounds: usize,
+) -> Result<FanOut, BenchError> {
+    let mut target = target.await?;
+    let addr = target.addr;
+    let url = move |i: usize| format!("ws://{addr}/broadcast/000/s{i}/websocket");
+    // Warm up: one session, so one-time allocations are not counted per session.
+    let (mut sender, _) = tokio_tungstenite::connect_async(url(usize::MAX)).await?;
+    sender.next().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pid = target.guard.pid();
+    let base = rss_kib(pid);
+
+    let started = Instant::now();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Instant>();
+    let mut readers = Vec::with_capacity(sessions);
+    let mut connecting = FuturesUnordered::new();
+    for i in 0..sessions {
+        connecting.push(tokio_tungstenite::connect_async(url(i)));
+        while connecting.len() >= CONNECTING || (i + 1 == sessions && !connecting.is_empty()) {
+            if let Some(result) = connecting.next().await {
+                readers.push(spawn_reader(result?.0, tx.clone()));
+            }
+        }
+    }
+    for _ in 0..sessions {
+        tokio::time::timeout(Duration::from_secs(60), rx.recv())
+            .await?
+            .ok_or("closed")?; // `o`
+    }
+    println!(
+        "{}: {sessions} sessions open in {:.2?}",
+        target.name,
+        started.elapsed()
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    target.guard.check_alive()?;
+    let loaded = rss_kib(pid);
+    let kib_per_session = loaded.saturating_sub(base) as f64 / sessions.max(1) as f64;
+    println!(
+        "{}: RSS {base} KiB with 1 session, {loaded} KiB with {}; {kib_per_session:.1} KiB each",
+        target.name,
+        sessions + 1
+    );
+
+    let mut times = Vec::with_capacity(rounds);
+    for round in 0..rounds {
+        let t0 = Instant::now();
+        sender
+            .send(Message::text(format!("[\"round {round}\"]")))
+            .await?;
+        let mut last = t0;
+        for _ in 0..sessions {
+            let at = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+                .await?
+                .ok_or("closed")?;
+            last = last.max(at);
+        }
+        times.push(last - t0);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    times.sort();
+    let fan = FanOut {
+        sessions,
+        kib_per_session,
+        broadcast_median: times[times.len() / 2],
+        broadcast_worst: times[times.len() - 1],
+    };
+    println!(
+        "{}: broadcast to {sessions}: median {:.1?}, worst {:.1?}",
+        target.name, fan.broadcast_median, fan.broadcast_worst
+    );
+    readers.iter().for_each(JoinHandle::abort);
+    Ok(fan)
+}
+
+/// Reads frames; reports each non-heartbeat frame's arrival time.
+fn spawn_reader(mut ws: Ws, tx: mpsc::UnboundedSender<Instant>) -> JoinHandle<()> {
     tokio::spawn(async move {
         while let Some(Ok(message)) = ws.next().await {
             if let Message::Text(text) = message {
-                if text.as_str() != "h" && tx.send((i, Instant::now())).is_err() {
+                if text.as_str() != "h" && tx.send(Instant::now()).is_err() {
                     return;
                 }
+            }
+        }
+    })
+}
+
+fn fan_out_rows(ours: Option<&FanOut>, theirs: Option<&FanOut>) -> Vec<Row> {
+    let kib = |f: Option<&FanOut>| f.map(|f| f.kib_per_session);
+    let ms = |f: Option<&FanOut>| f.map(|f| f.broadcast_median.as_secs_f64() * 1000.0);
+    let show =
+        |v: Option<f64>, unit: &str| v.map_or("not run".to_string(), |v| format!("{v:.1} {unit}"));
+    let sessions = ours.or(theirs).map_or(0, |f| f.sessions);
+    vec![
+        Row {
+            what: format!("{sessions} idle SockJS WebSocket sessions, RSS each"),
+            ours: show(kib(ours), "KiB"),
+            anchor: format!("sockjs-node 0.3.24 {}", show(kib(theirs), "KiB")),
+            ratio: ratio(kib(ours), kib(theirs)),
+            goal: "≤ 8 KiB".into(),
+        },
+        Row {
+            what: format!("one broadcast to all {sessions} (median)"),
+            ours: show(ms(ours), "ms"),
+            anchor: format!("sockjs-node 0.3.24 {}", show(ms(theirs), "ms")),
+            ratio: ratio(ms(ours), ms(theirs)),
+            goal: "≤ 0.33×".into(),
+        },
+    ]
+}
+
+/// `clients` clients on a release devserve's `/sockjs-node`, half over
+/// WebSocket and half over xhr-streaming: RSS per client; RSS once they
+/// have left (up to `leave_wait`: an xhr-streaming session may only notice
+/// its closed connection at the next heartbeat, 25 s, then waits out the 5 s
+/// disconnect delay); and RSS with a second wave of as many clients, which
+/// tells memory kept for reuse from memory lost.
+async fn dev_server_clients(clients: usize, leave_wait: Duration) -> Result<Vec<Row>, BenchError> {
+    let dir = tempfile::tempdir()?;
+    std::fs::write(dir.path().join("index.html"), "<!doctype html><p>hi</p>\n")?;
+    let port = free_port()?;
+    let mut command = pinned(SERVER_CPU, devserve_bin()?);
+    command
+        .arg(dir.path())
+        .args(["--port", &port.to_string(), "--strict-port", "--quiet"]);
+    let mut server = Guard::spawn(command, "devserve")?;
+    wait_for_port(port, Duration::from_secs(10))?;
+    let (warm, _) = tokio_tungstenite::connect_async(format!(
+        "ws://127.0.0.1:{port}/sockjs-node/000/warm/websocket"
+    ))
+    .await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let base = rss_kib(server.pid());
+
+    let readers = open_wave(port, clients, "a").await?;
+    server.check_alive()?;
+    let loaded = rss_kib(server.pid());
+    let each = loaded.saturating_sub(base) as f64 / clients.max(1) as f64;
+    println!("devserve /sockjs-node: RSS {base} KiB with 1 client, {loaded} KiB with {}; {each:.1} KiB each", clients + 1);
+
+    readers.iter().for_each(JoinHandle::abort);
+    drop(readers);
+    let left = Instant::now();
+    let mut after = loaded;
+    while left.elapsed() < leave_wait && after > base + base / 10 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        after = rss_kib(server.pid());
+    }
+    let waited = left.elapsed();
+    println!("devserve /sockjs-node: RSS {after} KiB {waited:.1?} after they left");
+    let readers = open_wave(port, clients, "b").await?;
+    let again = rss_kib(server.pid());
+    println!("devserve /sockjs-node: RSS {again} KiB with a second wave of {clients}");
+    readers.iter().for_each(JoinHandle::abort);
+    drop(warm);
+    Ok(vec![
+        Row {
+            what: format!("{clients} clients on `/sockjs-node` (half WebSocket, half xhr-streaming), RSS each"),
+            ours: format!("{each:.1} KiB"),
+            anchor: "—".into(),
+            ratio: "—".into(),
+            goal: "≤ 10 KiB".into(),
+        },
+        Row {
+            what: format!("RSS after they leave ({:.0} s later)", waited.as_secs_f64()),
+            ours: format!("{after} KiB (1 client {base} KiB, all {loaded} KiB)"),
+            anchor: "vs 1 client".into(),
+            ratio: ratio(Some(after as f64), Some(base as f64)),
+            goal: "back to the 1-client figure".into(),
+        },
+        Row {
+            what: format!("RSS with a second wave of {clients}"),
+            ours: format!("{again} KiB"),
+            anchor: format!("first wave {loaded} KiB"),
+            ratio: ratio(Some(again as f64), Some(loaded as f64)),
+            goal: "≈ 1.0× (memory reused, not lost)".into(),
+        },
+    ])
+}
+
+/// Opens `clients` clients (session ids tagged `tag`) and waits for each
+/// one's `o` frame.
+async fn open_wave(
+    port: u16,
+    clients: usize,
+    tag: &str,
+) -> Result<Vec<JoinHandle<()>>, BenchError> {
+    let mut readers = Vec::with_capacity(clients);
+    let (tx, mut rx) = mpsc::unbounded_channel::<Instant>();
+    for batch in (0..clients).collect::<Vec<_>>().chunks(CONNECTING) {
+        let mut connecting = FuturesUnordered::new();
+        for &i in batch {
+            connecting.push(open_dev_client(port, i, format!("{tag}{i}"), tx.clone()));
+        }
+        while let Some(reader) = connecting.next().await {
+            readers.push(reader?);
+        }
+    }
+    for _ in 0..clients {
+        tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await?
+            .ok_or("closed")?; // `o`
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    Ok(readers)
+}
+
+/// Client `i`: even ones over WebSocket, odd ones over xhr-streaming; each
+/// reports its `o` frame on `tx`, then keeps reading until aborted.
+async fn open_dev_client(
+    port: u16,
+    i: usize,
+    session: String,
+    tx: mpsc::UnboundedSender<Instant>,
+) -> Result<JoinHandle<()>, BenchError> {
+    if i % 2 == 0 {
+        let url = format!("ws://127.0.0.1:{port}/sockjs-node/000/w{session}/websocket");
+        let (ws, _) = tokio_tungstenite::connect_async(url).await?;
+        return Ok(spawn_reader_once(ws, tx));
+    }
+    let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+    let request = format!(
+        "POST /sockjs-node/000/x{session}/xhr_streaming HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\n\r\n"
+    );
+    tcp.write_all(request.as_bytes()).await?;
+    Ok(tokio::spawn(async move {
+        let mut seen = Vec::new();
+        let mut buf = vec![0u8; 4096];
+        let mut opened = false;
+        while let Ok(n) = tcp.read(&mut buf).await {
+            if n == 0 {
+                return;
+            }
+            if !opened {
+                seen.extend_from_slice(&buf[..n]);
+                let body = seen
+                    .windows(4)
+                    .position(|w| w == b"\r\n\r\n")
+                    .map(|at| &seen[at..]);
+                if body.is_some_and(|b| b.windows(2).any(|w| w == b"o\n")) {
+                    opened = true;
+                    seen = Vec::new();
+                    let _ = tx.send(Instant::now());
+                }
+            }
+        }
+    }))
+}
+
+/// Like [`spawn_reader`], but reports only the first frame (`o`).
+fn spawn_reader_once(mut ws: Ws, tx: mpsc::UnboundedSender<Instant>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut opened = false;
+        while let Some(Ok(_)) = ws.next().await {
+            if !opened {
+                opened = true;
+                let _ = tx.send(Instant::now());
             }
         }
     })
