@@ -32,6 +32,9 @@ pub(crate) struct Reload {
     pub(crate) subscribers: broadcast::Sender<ChangeSet>,
     /// Announce change sets to browsers (off when a build tool reports builds).
     pub(crate) announce: bool,
+    /// The served folder as configured, made absolute (how the watcher names
+    /// it when it is a symlink that was re-pointed).
+    pub(crate) served: std::path::PathBuf,
 }
 
 impl Reload {
@@ -62,6 +65,12 @@ impl Reload {
 
     /// Make files fresh and tell subscribers; whether browsers are to be told.
     fn refresh(&self, change: &ChangeSet) -> bool {
+        // A symlinked served folder that now points elsewhere is served from there.
+        for retarget in &change.retargeted {
+            if retarget.root == self.served {
+                self.static_files.retarget(&retarget.target);
+            }
+        }
         // Before anyone is told: the reload they trigger must see fresh files.
         self.static_files.invalidate();
         let _ = self.subscribers.send(change.clone());
@@ -104,7 +113,7 @@ impl Reload {
         let paths = change
             .paths
             .iter()
-            .map(|p| p.strip_prefix(root).unwrap_or(p).display().to_string())
+            .map(|p| p.strip_prefix(&*root).unwrap_or(p).display().to_string())
             .collect();
         let _ = self.events.send(Event::Changed { paths, clients });
     }

@@ -80,7 +80,7 @@ async fn served_folder_deleted_and_recreated_still_reloads() {
 }
 
 #[tokio::test]
-async fn retargeted_symlink_root_reloads_pages() {
+async fn retargeted_symlink_root_reloads_pages_and_serves_the_new_target() {
     let outer = temp_dir();
     let b1 = outer.path().join("b1");
     let b2 = outer.path().join("b2");
@@ -101,6 +101,12 @@ async fn retargeted_symlink_root_reloads_pages() {
     assert!(status.success());
     let set = client.until_status().await;
     assert_eq!(types(&set), ["invalid", "hash", "ok"], "pages reload");
+    let page = get(server.local_addr(), "/", &[]).await;
+    assert!(
+        page.text().contains("<p>two</p>"),
+        "the new target is served: {}",
+        page.text()
+    );
     server.shutdown().await;
 }
 

@@ -110,6 +110,7 @@ impl Server {
             events: events.clone(),
             subscribers: changes.clone(),
             announce: config.reload_on_change,
+            served: std::path::absolute(&config.root).unwrap_or_else(|_| config.root.clone()),
         };
         let watcher = start_watching(&config, reload)?;
         let (editor, client) = page_tools(&config, &root);

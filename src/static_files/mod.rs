@@ -52,7 +52,7 @@ use render::{CachedFile, ServedFile};
 use resolve::{Policy, Resolution};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 /// What static files make of a request: their answer, or a miss that another handler (an
 /// embedder's fallback) may answer instead; [`StaticFiles::render_miss`] renders a miss.
@@ -143,8 +143,8 @@ pub struct StaticFiles {
 
 #[derive(Debug)]
 struct Inner {
-    /// Canonical root.
-    root: PathBuf,
+    /// Canonical root; replaced when a symlinked root is re-pointed.
+    root: RwLock<Arc<Path>>,
     /// The root as given (made absolute), for [`StaticFiles::url_path_for`].
     given_root: PathBuf,
     opts: StaticOptions,
@@ -153,6 +153,11 @@ struct Inner {
 }
 
 impl Inner {
+    /// The canonical root now.
+    fn root(&self) -> Arc<Path> {
+        Arc::clone(&self.root.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
     fn policy(&self) -> Policy {
         Policy {
             show_hidden: self.opts.show_hidden,
@@ -180,7 +185,7 @@ impl StaticFiles {
         let given_root = std::path::absolute(&opts.root).unwrap_or_else(|_| opts.root.clone());
         Ok(StaticFiles {
             inner: Arc::new(Inner {
-                root,
+                root: RwLock::new(Arc::from(root)),
                 given_root,
                 opts,
                 cache: FileCache::new(budget),
@@ -203,8 +208,19 @@ impl StaticFiles {
     }
 
     /// The canonical root folder.
-    pub fn root(&self) -> &Path {
-        &self.inner.root
+    pub fn root(&self) -> Arc<Path> {
+        self.inner.root()
+    }
+
+    /// The served folder (a symlink) now points at `target`: serve from there,
+    /// with nothing cached from before.
+    pub fn retarget(&self, target: &Path) {
+        *self
+            .inner
+            .root
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::from(target);
+        self.invalidate();
     }
 
     /// Map a file-system path under the root (canonical or as given) back to its URL path,
@@ -214,8 +230,9 @@ impl StaticFiles {
     /// exist (useful for deleted files in watcher events).
     pub fn url_path_for(&self, path: &Path) -> Option<String> {
         let inner = &self.inner;
+        let root = inner.root();
         let rel = path
-            .strip_prefix(&inner.root)
+            .strip_prefix(&*root)
             .or_else(|_| path.strip_prefix(&inner.given_root))
             .or_else(|_| path.strip_prefix(&inner.opts.root))
             .ok()?;
@@ -292,7 +309,7 @@ impl StaticFiles {
         let path = raw_path.to_owned();
         let q = query.map(str::to_owned);
         let resolution = tokio::task::spawn_blocking(move || {
-            resolve::resolve(&inner.root, &path, q.as_deref(), inner.policy(), spa)
+            resolve::resolve(&inner.root(), &path, q.as_deref(), inner.policy(), spa)
         })
         .await;
         let resolution = match resolution {
@@ -419,7 +436,7 @@ impl StaticFiles {
             key,
             value,
             slot.generation,
-            &inner.root,
+            &inner.root(),
         );
     }
 
@@ -440,7 +457,7 @@ impl StaticFiles {
         head: bool,
     ) -> Outcome {
         let inner = &self.inner;
-        match listing::read(dir.clone(), inner.root.clone(), inner.policy()).await {
+        match listing::read(dir.clone(), inner.root().to_path_buf(), inner.policy()).await {
             Ok(entries) => {
                 let tag = self.inner.opts.inject.as_deref();
                 Outcome::Hit(render::listing(
