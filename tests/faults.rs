@@ -287,3 +287,97 @@ async fn shutdown_closes_open_connections_and_refuses_sessions() {
     let text = String::from_utf8_lossy(&answer);
     assert!(!text.contains(" 200 "), "a stopped server answered: {text}");
 }
+
+/// CPU seconds (user + system) a process has used so far.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("process stat");
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks: f64 = [11, 12]
+        .iter()
+        .filter_map(|i| fields.get(*i).and_then(|v| v.parse::<f64>().ok()))
+        .sum();
+    ticks / 100.0
+}
+
+#[tokio::test]
+async fn out_of_descriptors_the_accept_loop_backs_off_logs_once_and_recovers() {
+    let root = temp_dir();
+    write(root.path(), "index.html", "<p>still here</p>");
+    let port = free_port();
+    let mut child = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -n 64 && exec \"$0\" \"$1\" --port {port} --strict-port --no-watch"
+        ))
+        .arg(env!("CARGO_BIN_EXE_devserve"))
+        .arg(root.path())
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn devserve under a descriptor limit");
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+    assert!(
+        eventually(WAIT, || std::net::TcpStream::connect(addr).is_ok()).await,
+        "devserve listens"
+    );
+    // Idle connections until accept runs out of descriptors; the rest wait in the backlog.
+    let mut held = Vec::new();
+    for _ in 0..120 {
+        if let Ok(tcp) = tokio::net::TcpStream::connect(addr).await {
+            held.push(tcp);
+        }
+    }
+    let pid = child.id().expect("pid");
+    let before = cpu_seconds(pid);
+    let window = Instant::now();
+    // A measurement window, not a wait for an event: how busy is devserve while stuck?
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let busy = cpu_seconds(pid) - before;
+    let elapsed = window.elapsed().as_secs_f64();
+    assert!(
+        busy < elapsed * 0.3,
+        "devserve spun at EMFILE: {busy:.2}s CPU in {elapsed:.2}s"
+    );
+    drop(held);
+    let page = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            if let Ok(Ok(page)) = tokio::time::timeout(Duration::from_secs(2), get_once(addr)).await
+            {
+                return page;
+            }
+        }
+    })
+    .await
+    .expect("devserve recovers once descriptors are free");
+    assert!(page.contains("still here"));
+    send_signal(&child, rustix::process::Signal::INT);
+    let status = exit_status(&mut child).await;
+    assert!(status.success(), "{status:?}");
+    let mut stderr = String::new();
+    use tokio::io::AsyncReadExt as _;
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .await
+        .expect("stderr");
+    let warnings = stderr.matches("accepting connections failed").count();
+    assert_eq!(warnings, 1, "one warning per episode:\n{stderr}");
+}
+
+/// One GET of `/` on a fresh connection.
+async fn get_once(addr: SocketAddr) -> std::io::Result<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(addr).await?;
+    tcp.write_all(&request("GET", addr, "/", &[], b"")).await?;
+    let mut out = Vec::new();
+    tcp.read_to_end(&mut out).await?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
