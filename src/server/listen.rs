@@ -5,7 +5,8 @@ use super::connection::{self, Shared};
 use crate::sockjs::AcceptBackoff;
 use crate::Error;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -79,6 +80,34 @@ async fn bind_port(addr: SocketAddr) -> std::io::Result<Vec<TcpListener>> {
     Err(last)
 }
 
+/// At most one warning per period, shared by every accept loop of a server:
+/// descriptors that run out and free up again and again (or two listeners
+/// hitting the same limit) are one problem to the user, said once.
+#[derive(Debug)]
+pub(super) struct WarnEvery {
+    period: Duration,
+    last: Mutex<Option<Instant>>,
+}
+
+impl WarnEvery {
+    pub(super) fn new(period: Duration) -> WarnEvery {
+        WarnEvery {
+            period,
+            last: Mutex::new(None),
+        }
+    }
+
+    /// Whether to warn now; if so, the period starts again.
+    fn due(&self, now: Instant) -> bool {
+        let mut last = crate::util::lock(&self.last);
+        let due = last.is_none_or(|at| now.duration_since(at) >= self.period);
+        if due {
+            *last = Some(now);
+        }
+        due
+    }
+}
+
 /// Accept connections until the server stops. A failing accept (out of
 /// file descriptors, most often) pauses with a growing delay and is logged
 /// once per episode; serving resumes as soon as accepting works again.
@@ -86,6 +115,7 @@ pub(super) async fn accept_loop(
     listener: TcpListener,
     shared: Arc<Shared>,
     mut stopped: watch::Receiver<bool>,
+    warnings: Arc<WarnEvery>,
 ) {
     let mut backoff = AcceptBackoff::new();
     loop {
@@ -97,7 +127,7 @@ pub(super) async fn accept_loop(
             Ok(pair) => pair,
             Err(error) => {
                 let step = backoff.failed();
-                if step.first {
+                if step.first && warnings.due(Instant::now()) {
                     tracing::warn!("accepting connections failed: {error}; retrying");
                 }
                 tokio::time::sleep(step.delay).await;
@@ -114,5 +144,20 @@ pub(super) async fn accept_loop(
             shared.clone(),
             stopped.clone(),
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warnings_are_said_once_per_period() {
+        let warnings = WarnEvery::new(Duration::from_secs(30));
+        let start = Instant::now();
+        assert!(warnings.due(start));
+        assert!(!warnings.due(start + Duration::from_secs(1)));
+        assert!(!warnings.due(start + Duration::from_secs(29)));
+        assert!(warnings.due(start + Duration::from_secs(31)));
     }
 }
