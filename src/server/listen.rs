@@ -84,13 +84,13 @@ async fn bind_port(addr: SocketAddr) -> std::io::Result<Vec<TcpListener>> {
 /// descriptors that run out and free up again and again (or two listeners
 /// hitting the same limit) are one problem to the user, said once.
 #[derive(Debug)]
-pub(super) struct WarnEvery {
+struct WarnEvery {
     period: Duration,
     last: Mutex<Option<Instant>>,
 }
 
 impl WarnEvery {
-    pub(super) fn new(period: Duration) -> WarnEvery {
+    fn new(period: Duration) -> WarnEvery {
         WarnEvery {
             period,
             last: Mutex::new(None),
@@ -108,10 +108,34 @@ impl WarnEvery {
     }
 }
 
+/// A failing accept is reported at most once in this long.
+const ACCEPT_WARNING_PERIOD: Duration = Duration::from_secs(30);
+
+/// One accept loop per listener of `bound`, sharing one warning period.
+pub(super) fn spawn_accept_loops(
+    bound: Bound,
+    shared: &Arc<Shared>,
+    stopped: &watch::Receiver<bool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let warnings = Arc::new(WarnEvery::new(ACCEPT_WARNING_PERIOD));
+    bound
+        .listeners
+        .into_iter()
+        .map(|listener| {
+            tokio::spawn(accept_loop(
+                listener,
+                shared.clone(),
+                stopped.clone(),
+                warnings.clone(),
+            ))
+        })
+        .collect()
+}
+
 /// Accept connections until the server stops. A failing accept (out of
 /// file descriptors, most often) pauses with a growing delay and is logged
 /// once per episode; serving resumes as soon as accepting works again.
-pub(super) async fn accept_loop(
+async fn accept_loop(
     listener: TcpListener,
     shared: Arc<Shared>,
     mut stopped: watch::Receiver<bool>,

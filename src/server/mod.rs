@@ -37,8 +37,6 @@ use tokio::task::JoinHandle;
 
 /// Largest message a browser may send on the live-reload endpoint.
 const MAX_CLIENT_MESSAGE: usize = 16 * 1024;
-/// A failing accept is reported at most once in this long.
-const ACCEPT_WARNING_PERIOD: Duration = Duration::from_secs(30);
 /// Most live-reload sessions at once.
 const MAX_SESSIONS: usize = 20_000;
 
@@ -128,19 +126,7 @@ impl Server {
         let certificate = tls.as_ref().map(|t| (t.cert_path.clone(), t.generated));
         let shared = Arc::new(Shared { router, tls });
         let (stop, stopped) = watch::channel(false);
-        let warnings = Arc::new(listen::WarnEvery::new(ACCEPT_WARNING_PERIOD));
-        let accept_tasks = bound
-            .listeners
-            .into_iter()
-            .map(|listener| {
-                tokio::spawn(listen::accept_loop(
-                    listener,
-                    shared.clone(),
-                    stopped.clone(),
-                    warnings.clone(),
-                ))
-            })
-            .collect();
+        let accept_tasks = listen::spawn_accept_loops(bound, &shared, &stopped);
         let _ = events.send(Event::Listening {
             addr,
             requested_port,
