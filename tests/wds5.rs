@@ -140,7 +140,8 @@ async fn wds5_plain_socket_pings_every_second() {
     let server = start(root.path(), |_| {}).await;
     let mut client = Wds5Client::connect(server.local_addr()).await;
     client.until("overlay").await;
-    while client.pings < 2 {
+    // A client that answers (tungstenite pongs as it reads) stays connected.
+    while client.pings < 4 {
         let next = tokio::time::timeout(WAIT, client.ws.next())
             .await
             .expect("a ping in time");
@@ -150,6 +151,42 @@ async fn wds5_plain_socket_pings_every_second() {
             other => panic!("socket ended: {other:?}"),
         }
     }
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn wds5_plain_socket_drops_a_client_that_never_answers_pings() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let root = temp_dir();
+    let server = start(root.path(), |_| {}).await;
+    let addr = server.local_addr();
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let handshake = format!(
+        "GET /ws HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    tcp.write_all(handshake.as_bytes())
+        .await
+        .expect("handshake");
+    // Read everything (the 101, the greeting, pings) and never answer.
+    let mut seen = Vec::new();
+    tokio::time::timeout(WAIT, tcp.read_to_end(&mut seen))
+        .await
+        .expect("devserve ends a client that never pongs")
+        .ok();
+    assert!(
+        seen.starts_with(b"HTTP/1.1 101"),
+        "{:?}",
+        String::from_utf8_lossy(&seen[..seen.len().min(80)])
+    );
+    assert!(
+        seen.windows(2).any(|w| w == [0x89, 0x00]),
+        "it was pinged first"
+    );
+    assert!(
+        eventually(WAIT, || server.client_count() == 0).await,
+        "its session is gone"
+    );
     server.shutdown().await;
 }
 

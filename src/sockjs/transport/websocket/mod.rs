@@ -262,12 +262,16 @@ where
 }
 
 /// Plain WebSocket: each message is one text frame; heartbeats are pings.
+/// A client that has sent nothing (not even the pong) by the next
+/// heartbeat after a ping is gone: the session ends, as webpack-dev-server
+/// 5's server ends a client that missed its pong.
 async fn run_raw<S>(options: &Options, session: &Arc<Session>, socket: &mut Socket<S>)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let heartbeat = options.heartbeat_delay;
     let mut next_heartbeat = Instant::now() + heartbeat;
+    let mut awaiting_pong = false;
     loop {
         match session.next_raw() {
             Ok(messages) if !messages.is_empty() => {
@@ -286,16 +290,24 @@ where
         }
         tokio::select! {
             _ = session.woken() => {}
-            incoming = socket.next() => match incoming {
-                Incoming::Text(text) => session.deliver(vec![text]).await,
-                Incoming::Other => {}
-                ended => return socket.end(session, ended).await,
-            },
+            incoming = socket.next() => {
+                awaiting_pong = false;
+                match incoming {
+                    Incoming::Text(text) => session.deliver(vec![text]).await,
+                    Incoming::Other => {}
+                    ended => return socket.end(session, ended).await,
+                }
+            }
             _ = sleep_until(next_heartbeat) => {
+                if awaiting_pong {
+                    session.client_closed(1006, "No answer to ping");
+                    return;
+                }
                 if !socket.send(Message::Ping(Default::default())).await {
                     session.client_closed(1006, "Connection lost");
                     return;
                 }
+                awaiting_pong = true;
                 next_heartbeat = Instant::now() + heartbeat;
             }
         }
