@@ -131,7 +131,18 @@ fn similar_flag(error: &clap::Error) -> Option<String> {
 fn print_only(cli: &cli::Cli, matches: &clap::ArgMatches) -> Option<ExitCode> {
     let mut command = cli::Cli::command();
     if let Some(shell) = cli.completions {
-        clap_complete::generate(shell, &mut command, "devserve", &mut std::io::stdout());
+        // Into memory first: clap_complete panics when its writer fails
+        // (`devserve --completions bash | head -1`).
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut command, "devserve", &mut script);
+        let mut stdout = std::io::stdout().lock();
+        if stdout
+            .write_all(&script)
+            .and_then(|()| stdout.flush())
+            .is_err()
+        {
+            return Some(ExitCode::FAILURE);
+        }
     } else if cli.man {
         if clap_mangen::Man::new(command)
             .render(&mut std::io::stdout())
