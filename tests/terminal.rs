@@ -376,9 +376,19 @@ fn setting<'a>(lines: &'a [String], key: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {key} in {lines:#?}"))
 }
 
-/// What a start with `args` and `env` in `cwd` really does: the port it
-/// listens on, and the status of a deep link (200 only in SPA mode).
-async fn started(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> (u16, u16) {
+/// What a start really did.
+#[derive(Debug, PartialEq, Eq)]
+struct Effect {
+    /// The port asked for (said when it was taken and another was used).
+    asked: u16,
+    /// The port devserve listened on.
+    bound: u16,
+    /// The status of a deep link: 200 only in SPA mode.
+    deep_link: u16,
+}
+
+/// Start devserve with `args` and `env` in `cwd`, and see what it does.
+async fn started(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Effect {
     let mut command = devserve_in(cwd, args);
     command.envs(env.iter().copied());
     let mut devserve = Running::start(command);
@@ -386,7 +396,31 @@ async fn started(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> (u16, u16) 
     let deep_link = get(addr, "/app/settings", &[]).await.status;
     let ended = devserve.interrupt().await;
     assert!(ended.status.success(), "{ended:#?}");
-    (addr.port(), deep_link)
+    let asked = ended
+        .out
+        .iter()
+        .find_map(|l| {
+            l.strip_prefix("devserve: port ")?
+                .split(' ')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .unwrap_or(addr.port());
+    Effect {
+        asked,
+        bound: addr.port(),
+        deep_link,
+    }
+}
+
+/// The effect of a start on the strict `port`, with a deep link answered `deep_link`.
+fn on(port: u16, deep_link: u16) -> Effect {
+    Effect {
+        asked: port,
+        bound: port,
+        deep_link,
+    }
 }
 
 /// `count` ports, different from each other, that were free a moment ago.
@@ -412,7 +446,12 @@ async fn settings_come_from_flags_then_environment_then_file_then_defaults() {
         (setting(&printed, "port"), setting(&printed, "spa")),
         ("8080", "false")
     );
-    assert_eq!(started(cwd, &["--port", "0"], &[]).await.1, 404);
+    let default = started(cwd, &[], &[]).await;
+    assert_eq!(
+        (default.asked, default.deep_link),
+        (8080, 404),
+        "{default:?}"
+    );
 
     write(
         cwd,
@@ -425,7 +464,7 @@ async fn settings_come_from_flags_then_environment_then_file_then_defaults() {
         (setting(&printed, "port"), setting(&printed, "spa")),
         (file.as_str(), "true")
     );
-    assert_eq!(started(cwd, &[], &[]).await, (file_port, 200));
+    assert_eq!(started(cwd, &[], &[]).await, on(file_port, 200));
 
     let env_text = env_port.to_string();
     let env = [
@@ -442,7 +481,7 @@ async fn settings_come_from_flags_then_environment_then_file_then_defaults() {
         "true",
         "the file still counts"
     );
-    assert_eq!(started(cwd, &[], &env).await, (env_port, 404));
+    assert_eq!(started(cwd, &[], &env).await, on(env_port, 404));
 
     let flag = flag_port.to_string();
     let flags = ["--port", flag.as_str(), "--spa"];
@@ -451,7 +490,7 @@ async fn settings_come_from_flags_then_environment_then_file_then_defaults() {
         (setting(&printed, "port"), setting(&printed, "spa")),
         (flag.as_str(), "true")
     );
-    assert_eq!(started(cwd, &flags, &env).await, (flag_port, 200));
+    assert_eq!(started(cwd, &flags, &env).await, on(flag_port, 200));
 }
 
 #[tokio::test]
@@ -469,7 +508,7 @@ async fn an_explicit_config_file_replaces_the_working_folders() {
     let flags = ["--config", "conf/team.toml"];
     let printed = printed_settings(cwd, &flags, &[]).await;
     assert_eq!(setting(&printed, "port"), port.to_string());
-    assert_eq!(started(cwd, &flags, &[]).await, (port, 200));
+    assert_eq!(started(cwd, &flags, &[]).await, on(port, 200));
 }
 
 #[tokio::test]
