@@ -161,7 +161,7 @@ impl Cli {
         let headers = self
             .header
             .iter()
-            .map(|h| parse_header(h).map_err(anyhow::Error::from))
+            .map(|h| parse_header(h).map_err(flag_error))
             .collect::<anyhow::Result<Vec<_>>>()?;
         for path in &self.watch {
             if !path.exists() {

@@ -20,17 +20,23 @@ pub(crate) const DEFAULT_FILE: &str = "devserve.toml";
 /// Flags that only make sense on the command line.
 const NOT_IN_FILE: [&str; 4] = ["config", "print_config", "completions", "man"];
 
+/// What the command makes of one key's value beyond what the flag parser
+/// sees (the ranges and forms the server demands); `Err` says why.
+pub(crate) type Check<'a> = &'a dyn Fn(&ArgMatches) -> Result<(), String>;
+
 /// A mistake in the file, already worded for the terminal.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub(crate) struct FileError(String);
 
 /// The command line with the file's settings added where neither a flag nor
-/// a `DEVSERVE_*` variable set them. `matches` are of `args` alone.
+/// a `DEVSERVE_*` variable set them. `matches` are of `args` alone; each
+/// key's value must also pass `check`, so its mistake names its line.
 pub(crate) fn merged_args<C: CommandFactory>(
     args: Vec<OsString>,
     matches: &ArgMatches,
     explicit: Option<&Path>,
+    check: Check<'_>,
 ) -> Result<Vec<OsString>, FileError> {
     let path = match explicit {
         Some(path) => path.to_path_buf(),
@@ -40,7 +46,7 @@ pub(crate) fn merged_args<C: CommandFactory>(
     let text = std::fs::read_to_string(&path)
         .map_err(|e| FileError(format!("{}: {e}", path.display())))?;
     let mut merged = args;
-    merged.extend(file_args::<C>(&path, &text, matches)?);
+    merged.extend(file_args::<C>(&path, &text, matches, check)?);
     Ok(merged)
 }
 
@@ -49,6 +55,7 @@ fn file_args<C: CommandFactory>(
     path: &Path,
     text: &str,
     matches: &ArgMatches,
+    check: Check<'_>,
 ) -> Result<Vec<OsString>, FileError> {
     let table: BTreeMap<Spanned<String>, Spanned<Value>> =
         toml::from_str(text).map_err(|e| FileError(syntax_error(path, text, &e)))?;
@@ -72,7 +79,7 @@ fn file_args<C: CommandFactory>(
             continue;
         }
         let pieces = flag_pieces(arg, value.get_ref()).map_err(at)?;
-        check_alone::<C>(&pieces).map_err(at)?;
+        check_alone::<C>(&pieces, check).map_err(at)?;
         out.extend(pieces);
     }
     Ok(out)
@@ -131,11 +138,15 @@ fn scalar(value: &Value) -> Result<String, String> {
     }
 }
 
-/// Parse `pieces` on their own, so a bad value is blamed on its key.
-fn check_alone<C: CommandFactory>(pieces: &[OsString]) -> Result<(), String> {
+/// Parse and `check` `pieces` on their own, so a bad value is blamed on
+/// its key. `DEVSERVE_*` variables stay out: they are not the key's fault.
+fn check_alone<C: CommandFactory>(pieces: &[OsString], check: Check<'_>) -> Result<(), String> {
     let argv = std::iter::once(OsString::from("devserve")).chain(pieces.iter().cloned());
-    match C::command().ignore_errors(false).try_get_matches_from(argv) {
-        Ok(_) => Ok(()),
+    let command = C::command()
+        .ignore_errors(false)
+        .mut_args(|arg| arg.env(None));
+    match command.try_get_matches_from(argv) {
+        Ok(alone) => check(&alone),
         Err(error) if error.kind() == clap::error::ErrorKind::MissingRequiredArgument => Ok(()),
         Err(error) => Err(first_line(&error.to_string())),
     }
@@ -229,6 +240,10 @@ mod tests {
     }
 
     fn merge(cli: &[&str], file: &str) -> Result<Test, FileError> {
+        merge_checked(cli, file, &|_| Ok(()))
+    }
+
+    fn merge_checked(cli: &[&str], file: &str, check: Check<'_>) -> Result<Test, FileError> {
         let args: Vec<OsString> = std::iter::once("devserve")
             .chain(cli.iter().copied())
             .map(OsString::from)
@@ -239,8 +254,25 @@ mod tests {
             Path::new("devserve.toml"),
             file,
             &matches,
+            check,
         )?);
         Ok(Test::parse_from(merged))
+    }
+
+    #[test]
+    fn values_the_check_refuses_are_blamed_on_their_key() {
+        let below_9000 = |alone: &ArgMatches| match alone.get_one::<u16>("port") {
+            Some(port) if *port >= 9000 => Err(format!("{port} is too high")),
+            _ => Ok(()),
+        };
+        let refused = merge_checked(&[], "strict-port = true\nport = 9500\n", &below_9000)
+            .expect_err("refused");
+        assert_eq!(
+            refused.to_string(),
+            "devserve.toml:2: port: 9500 is too high"
+        );
+        let kept = merge_checked(&[], "port = 8500\n", &below_9000).expect("allowed");
+        assert_eq!(kept.port, 8500);
     }
 
     #[test]

@@ -57,13 +57,21 @@ fn parse() -> Result<(cli::Cli, clap::ArgMatches), Parse> {
         .try_get_matches_from(&args)
         .map_err(clap_failure)?;
     let explicit = first.get_one::<std::path::PathBuf>("config").cloned();
-    let merged = config_file::merged_args::<cli::Cli>(args, &first, explicit.as_deref())
-        .map_err(|e| Parse::Failed(e.to_string()))?;
+    let merged =
+        config_file::merged_args::<cli::Cli>(args, &first, explicit.as_deref(), &check_setting)
+            .map_err(|e| Parse::Failed(e.to_string()))?;
     let matches = cli::Cli::command()
         .try_get_matches_from(merged)
         .map_err(clap_failure)?;
     let cli = cli::Cli::from_arg_matches(&matches).map_err(clap_failure)?;
     Ok((cli, matches))
+}
+
+/// One setting from the file, checked as the server will check it (so
+/// `debounce = 99999` names its line instead of failing later without one).
+fn check_setting(alone: &clap::ArgMatches) -> Result<(), String> {
+    let cli = cli::Cli::from_arg_matches(alone).map_err(|e| e.to_string())?;
+    cli.config().map(drop).map_err(|e| one_line(&e))
 }
 
 /// clap's verdict as one line that keeps its suggestion and the pointer to
@@ -131,7 +139,18 @@ fn similar_flag(error: &clap::Error) -> Option<String> {
 fn print_only(cli: &cli::Cli, matches: &clap::ArgMatches) -> Option<ExitCode> {
     let mut command = cli::Cli::command();
     if let Some(shell) = cli.completions {
-        clap_complete::generate(shell, &mut command, "devserve", &mut std::io::stdout());
+        // Into memory first: clap_complete panics when its writer fails
+        // (`devserve --completions bash | head -1`).
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut command, "devserve", &mut script);
+        let mut stdout = std::io::stdout().lock();
+        if stdout
+            .write_all(&script)
+            .and_then(|()| stdout.flush())
+            .is_err()
+        {
+            return Some(ExitCode::FAILURE);
+        }
     } else if cli.man {
         if clap_mangen::Man::new(command)
             .render(&mut std::io::stdout())

@@ -17,4 +17,5 @@ mod routing;
 #[allow(dead_code, unreachable_pub)]
 #[path = "../examples/sockjs_test_server.rs"]
 mod sockjs_test_server;
+mod terminal;
 mod wds5;
