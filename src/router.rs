@@ -119,7 +119,8 @@ impl Router {
             .headers()
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse().ok());
+            .and_then(|v| v.parse().ok())
+            .or_else(|| http_body::Body::size_hint(response.body()).exact());
         let _ = self.events.send(Event::Request {
             method,
             path,
