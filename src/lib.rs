@@ -10,6 +10,24 @@
 //! server.shutdown().await;
 //! # Ok(()) }
 //! ```
+//!
+//! # How it is built
+//!
+//! A request: `server` (bind, accept; TLS, HTTP/1.1 or HTTP/2) → `router`
+//! (the Host, Sec-Fetch and Origin gates, then one typed route) → the
+//! live-reload endpoints ([`sockjs`] at `/sockjs-node`, webpack-dev-server 5's
+//! `/ws`), open-in-editor, the embedded [`client_assets`], the proxy rules,
+//! the [`static_files`] (compressed when worthwhile), or the embedder's
+//! fallback.
+//!
+//! A file change: [`watch`] (native events or polling, coalesced into one
+//! change set per save or build) → `reload` (build output held until it is
+//! complete) → [`hub`] (every client and the latest build state, rendered per
+//! endpoint by [`protocol`]) → every session. Build tools push into the hub
+//! through a [`Handle`] instead.
+//!
+//! [`Config`] holds every setting with its default and is validated by
+//! [`Config::validate`] before anything starts.
 #![deny(missing_docs, unsafe_code)]
 #![deny(unreachable_pub, missing_debug_implementations)]
 
