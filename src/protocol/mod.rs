@@ -1,7 +1,7 @@
 //! The messages devserve pushes to browsers: one internal [`Message`] per
 //! event, rendered per endpoint by a [`Dialect`] — webpack-dev-server 3's
-//! `{"type": T, "data": D}` at `/sockjs-node` ([`wds3`]), and
-//! webpack-dev-server 5's `{"type", "data", "params"}` at `/ws` ([`wds5`]).
+//! `{"type": T, "data": D}` at `/sockjs-node` (`wds3`), and
+//! webpack-dev-server 5's `{"type", "data", "params"}` at `/ws` (`wds5`).
 //! `data` (and `params`) are left out when a message has none.
 
 #![deny(unreachable_pub, missing_debug_implementations)]

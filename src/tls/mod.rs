@@ -1,6 +1,6 @@
 //! HTTPS: a rustls acceptor from the user's certificate and key, or from a
 //! self-signed certificate for this machine that devserve generates once and
-//! keeps in the user's cache folder (see [`self_signed`]). ALPN offers HTTP/2
+//! keeps in the user's cache folder (see [`SelfSigned`]). ALPN offers HTTP/2
 //! and HTTP/1.1.
 
 mod self_signed;
