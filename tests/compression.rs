@@ -32,18 +32,9 @@ fn site() -> (tempfile::TempDir, String) {
     (root, script)
 }
 
-async fn curl(args: &[&str]) -> Vec<u8> {
-    let output = tokio::time::timeout(
-        WAIT,
-        tokio::process::Command::new("curl")
-            .args(["--silent", "--show-error", "--max-time", "8"])
-            .args(args)
-            .kill_on_drop(true)
-            .output(),
-    )
-    .await
-    .expect("curl in time")
-    .unwrap_or_else(|e| panic!("curl is needed for this test (apt-get install curl): {e}"));
+/// curl's output, which must succeed.
+async fn curl_ok(args: &[&str]) -> Vec<u8> {
+    let output = curl(args).await;
     assert!(
         output.status.success(),
         "{}",
@@ -83,7 +74,7 @@ async fn text_is_compressed_as_the_browser_prefers_and_decodes_to_the_file() {
 
     // curl decodes what devserve encoded (twice: encoded, then from the cache).
     for _ in 0..2 {
-        let decoded = curl(&["--compressed", &url]).await;
+        let decoded = curl_ok(&["--compressed", &url]).await;
         assert_eq!(String::from_utf8_lossy(&decoded), script);
     }
     // A bundle too big to hold in memory is compressed as it streams.
@@ -92,11 +83,11 @@ async fn text_is_compressed_as_the_browser_prefers_and_decodes_to_the_file() {
     let streamed = get(addr, "/bundle.js", &[("Accept-Encoding", "br")]).await;
     assert_eq!(streamed.header("content-encoding"), Some("br"));
     assert!(streamed.body.len() < bundle.len() / 4);
-    let decoded = curl(&["--compressed", &format!("http://{addr}/bundle.js")]).await;
+    let decoded = curl_ok(&["--compressed", &format!("http://{addr}/bundle.js")]).await;
     assert_eq!(decoded.len(), bundle.len());
     assert!(decoded == bundle.as_bytes());
     // An injected HTML page is compressed too, client tag included.
-    let page = curl(&["--compressed", &format!("http://{addr}/")]).await;
+    let page = curl_ok(&["--compressed", &format!("http://{addr}/")]).await;
     assert!(String::from_utf8_lossy(&page).contains("/__devserve/client.js"));
     server.shutdown().await;
 }

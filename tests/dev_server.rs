@@ -10,13 +10,7 @@ use std::path::Path;
 use std::time::Duration;
 
 async fn start(root: &Path, adjust: impl FnOnce(&mut Config)) -> Server {
-    let mut config = Config {
-        root: root.to_path_buf(),
-        addr: "127.0.0.1:0".parse().expect("addr"),
-        ..Config::default()
-    };
-    adjust(&mut config);
-    Server::start(config).await.expect("server starts")
+    start_server(root, adjust).await
 }
 
 fn site() -> tempfile::TempDir {

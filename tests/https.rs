@@ -6,23 +6,7 @@ use crate::common::*;
 use devserve::tls::TlsConfig;
 use devserve::{Config, Error, Server};
 use std::path::Path;
-use std::process::Output;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-/// Run curl with `args`; a missing curl fails the test with the install command.
-async fn curl(args: &[&str]) -> Output {
-    let output = tokio::time::timeout(
-        WAIT,
-        tokio::process::Command::new("curl")
-            .args(["--silent", "--show-error", "--max-time", "8"])
-            .args(args)
-            .kill_on_drop(true)
-            .output(),
-    )
-    .await
-    .expect("curl finished in time");
-    output.unwrap_or_else(|e| panic!("curl is needed for this test (apt-get install curl): {e}"))
-}
 
 async fn start(root: &Path, tls: Option<TlsConfig>) -> Server {
     let config = Config {

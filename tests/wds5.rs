@@ -11,13 +11,7 @@ use std::path::Path;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 async fn start(root: &Path, adjust: impl FnOnce(&mut Config)) -> Server {
-    let mut config = Config {
-        root: root.to_path_buf(),
-        addr: "127.0.0.1:0".parse().expect("addr"),
-        ..Config::default()
-    };
-    adjust(&mut config);
-    Server::start(config).await.expect("server starts")
+    start_server(root, adjust).await
 }
 
 type Socket =

@@ -8,7 +8,7 @@ mod process;
 mod tools;
 pub use live::{types, LiveClient};
 pub use process::*;
-pub use tools::{chromium_ready, nginx_binary, node_ready, require, run_node};
+pub use tools::{chromium_ready, curl, nginx_binary, node_ready, require, run_node};
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -234,4 +234,20 @@ pub fn write(root: &Path, relative: &str, content: &str) -> PathBuf {
 /// The repository root.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A server for `root` on a free loopback port, with `adjust` applied to the defaults.
+pub async fn start_server(
+    root: &Path,
+    adjust: impl FnOnce(&mut devserve::Config),
+) -> devserve::Server {
+    let mut config = devserve::Config {
+        root: root.to_path_buf(),
+        addr: "127.0.0.1:0".parse().expect("addr"),
+        ..devserve::Config::default()
+    };
+    adjust(&mut config);
+    devserve::Server::start(config)
+        .await
+        .expect("server starts")
 }

@@ -168,3 +168,19 @@ pub async fn run_node(script: &str, env: &[(&str, String)], timeout: Duration) -
     );
     (output.status.success(), text)
 }
+
+/// Run curl with `args` (silent, errors shown, 8 s at most); a missing curl
+/// fails the test with the install command.
+pub async fn curl(args: &[&str]) -> std::process::Output {
+    let output = tokio::time::timeout(
+        super::WAIT,
+        tokio::process::Command::new("curl")
+            .args(["--silent", "--show-error", "--max-time", "8"])
+            .args(args)
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("curl finished in time");
+    output.unwrap_or_else(|e| panic!("curl is needed for this test (apt-get install curl): {e}"))
+}
