@@ -398,24 +398,31 @@ async fn a_large_upload_to_a_backend_that_stops_reading_gets_an_answer() {
     // Keep sending until devserve answers or closes; never the whole gigabyte.
     let chunk = vec![b'x'; 64 * 1024];
     let mut answer = Vec::new();
+    let mut reset = false;
     let deadline = tokio::time::Instant::now() + WAIT;
     let mut buf = [0u8; 4096];
     loop {
         tokio::select! {
             read = reader.read(&mut buf) => match read {
-                Ok(0) | Err(_) => break,
+                Ok(0) => break,
+                Err(_) => { reset = true; break }
                 Ok(n) => {
                     answer.extend_from_slice(&buf[..n]);
                     if answer.windows(4).any(|w| w == b"\r\n\r\n") { break; }
                 }
             },
-            written = writer.write_all(&chunk) => if written.is_err() { break },
+            written = writer.write_all(&chunk) => if written.is_err() { reset = true; break },
             _ = tokio::time::sleep_until(deadline) => panic!("no answer to the upload"),
         }
     }
+    // devserve answers with the backend's 413 (or 502); closing a socket with
+    // unread upload data makes the kernel reset it, which may reach the client
+    // before the answer does. Never a hang, never a buffered gigabyte.
     let text = String::from_utf8_lossy(&answer);
     assert!(
-        text.starts_with("HTTP/1.1 413") || text.starts_with("HTTP/1.1 502"),
+        (reset && answer.is_empty())
+            || text.starts_with("HTTP/1.1 413")
+            || text.starts_with("HTTP/1.1 502"),
         "{text}"
     );
     assert_eq!(get(addr, "/", &[]).await.status, 200);

@@ -296,7 +296,10 @@ const scenarios = {
       'devserve.backoff(n, r) = 1000·2^n + r·100');
     t.eq(json(await page.evaluate(() => [4001, 1008, 1000, 1001, 1002, 1006, 4000].map(devserve.shouldReconnect))),
       json([false, false, true, true, true, true, true]), 'close codes 4001 and 1008 stop reconnection');
-    await page.clock.pauseAt(await page.evaluate(() => Date.now() + 10));
+    // Pause a little ahead of the page's clock: the fake clock runs on until pauseAt lands, and
+    // on a loaded machine "10 ms ahead" can already be in the past by then. Nothing in the page
+    // is due within 3 s (the heartbeat is 25 s).
+    await page.clock.pauseAt(await page.evaluate(() => Date.now() + 3000));
     await command('stop');
     const fake = () => page.evaluate(() => Date.now());
     const gaps = [];
