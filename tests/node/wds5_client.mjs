@@ -102,10 +102,17 @@ await r.group('setup', async (t) => {
 
 async function openTab(port) {
   const p = await context.newPage();
-  const tab = { page: p, logs: [], sockets: [], loads: 0 };
+  // greetings: frames carrying the connect sequence's `overlay` message. Once one arrives the
+  // server has joined this client, so a change made after it reaches the client.
+  const tab = { page: p, logs: [], sockets: [], loads: 0, greetings: 0 };
   p.on('console', (m) => tab.logs.push(m.text()));
   p.on('load', () => { tab.loads += 1; });
-  p.on('websocket', (ws) => tab.sockets.push(new URL(ws.url()).pathname));
+  p.on('websocket', (ws) => {
+    tab.sockets.push(new URL(ws.url()).pathname);
+    ws.on('framereceived', (f) => {
+      if (typeof f.payload === 'string' && f.payload.includes('overlay')) tab.greetings += 1;
+    });
+  });
   p.on('request', (q) => { const u = new URL(q.url()).pathname; if (u.startsWith('/ws/')) tab.sockets.push(u); });
   await p.goto(`http://localhost:${port}/index.html`);
   return tab;
@@ -122,7 +129,8 @@ for (const transport of TRANSPORTS) {
     await server.ready;
     const tabs = [await openTab(port), await openTab(port)];
     for (const tab of tabs) {
-      await waitFor('the client to connect', () => tab.sockets.some((s) => s === '/ws' || s.startsWith('/ws/')));
+      await waitFor('the client to connect', () => tab.greetings > 0
+        && tab.sockets.some((s) => s === '/ws' || s.startsWith('/ws/')));
       await setMarker(tab.page, 1);
     }
     const used = tabs[0].sockets.some((s) => (transport === 'ws' ? s === '/ws' : s.startsWith('/ws/')));
@@ -149,7 +157,9 @@ for (const transport of TRANSPORTS) {
     server = startDevserve(root, port);
     await server.ready;
     const socketsBefore = tab.sockets.length;
+    const greetingsBefore = tab.greetings;
     await waitFor('the client to reconnect', () => tab.sockets.length > socketsBefore
+      && tab.greetings > greetingsBefore
       && tab.logs.filter((l) => l.includes('Trying to reconnect')).length > connectsBefore, 20000);
     t.ok(await marker(tab.page) === 2, 'reconnected to the restarted server without reloading (same build)');
     fs.writeFileSync(path.join(root, 'index.html'), page('three'));
