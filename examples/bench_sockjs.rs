@@ -34,9 +34,11 @@ use std::io::BufRead;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::flags::Flags;
-use support::proc::rss_kib;
+use support::proc::{cpu_time, rss_kib};
+use support::raw_ws::{self, Tally};
 use support::report::{print_table, ratio, Row};
 use support::spawn::{
     devserve_bin, free_port, pinned, raise_fd_limit, require_tool, run_pinned, sibling_bin,
@@ -71,14 +73,19 @@ async fn run() -> Result<(), BenchError> {
         );
     }
     let ours = match which.as_str() {
+        _ if sessions == 0 => None,
         "sockjs-node" => None,
         _ => Some(fan_out(start_test_server()?, sessions, rounds).await?),
     };
     let theirs = match which.as_str() {
+        _ if sessions == 0 => None,
         "devserve" => None,
         _ => Some(fan_out(start_sockjs_node()?, sessions, rounds).await?),
     };
-    let mut rows = fan_out_rows(ours.as_ref(), theirs.as_ref());
+    let mut rows = match (&ours, &theirs) {
+        (None, None) => Vec::new(),
+        _ => fan_out_rows(ours.as_ref(), theirs.as_ref()),
+    };
     if clients > 0 {
         rows.extend(dev_server_clients(clients, leave_wait).await?);
     }
@@ -155,6 +162,8 @@ struct FanOut {
     kib_per_session: f64,
     broadcast_median: Duration,
     broadcast_worst: Duration,
+    /// The server's CPU time per broadcast, user space and kernel.
+    cpu_per_broadcast: (Duration, Duration),
 }
 
 type Ws =
@@ -169,31 +178,28 @@ async fn fan_out(
 ) -> Result<FanOut, BenchError> {
     let mut target = target.await?;
     let addr = target.addr;
-    let url = move |i: usize| format!("ws://{addr}/broadcast/000/s{i}/websocket");
+    let path = |i: usize| format!("/broadcast/000/s{i}/websocket");
     // Warm up: one session, so one-time allocations are not counted per session.
-    let (mut sender, _) = tokio_tungstenite::connect_async(url(usize::MAX)).await?;
+    let url = format!("ws://{addr}{}", path(usize::MAX));
+    let (mut sender, _) = tokio_tungstenite::connect_async(url).await?;
     sender.next().await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let pid = target.guard.pid();
     let base = rss_kib(pid);
 
     let started = Instant::now();
-    let (tx, mut rx) = mpsc::unbounded_channel::<Instant>();
+    let tally = Arc::new(Tally::default());
     let mut readers = Vec::with_capacity(sessions);
     let mut connecting = FuturesUnordered::new();
     for i in 0..sessions {
-        connecting.push(tokio_tungstenite::connect_async(url(i)));
+        connecting.push(raw_ws::open(addr, path(i), tally.clone()));
         while connecting.len() >= CONNECTING || (i + 1 == sessions && !connecting.is_empty()) {
             if let Some(result) = connecting.next().await {
-                readers.push(spawn_reader(result?.0, tx.clone()));
+                readers.push(result?);
             }
         }
     }
-    for _ in 0..sessions {
-        tokio::time::timeout(Duration::from_secs(60), rx.recv())
-            .await?
-            .ok_or("closed")?; // `o`
-    }
+    tokio::time::timeout(Duration::from_secs(60), tally.opened(sessions)).await?;
     println!(
         "{}: {sessions} sessions open in {:.2?}",
         target.name,
@@ -210,52 +216,48 @@ async fn fan_out(
     );
 
     let mut times = Vec::with_capacity(rounds);
+    let cpu_before = cpu_time(pid);
     for round in 0..rounds {
+        let seen = tally.messages();
         let t0 = Instant::now();
         sender
             .send(Message::text(format!("[\"round {round}\"]")))
             .await?;
-        let mut last = t0;
-        for _ in 0..sessions {
-            let at = tokio::time::timeout(Duration::from_secs(30), rx.recv())
-                .await?
-                .ok_or("closed")?;
-            last = last.max(at);
-        }
+        let last = tokio::time::timeout(
+            Duration::from_secs(30),
+            tally.until_messages(seen + sessions),
+        )
+        .await?;
         times.push(last - t0);
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    let cpu_after = cpu_time(pid);
+    let per_round = |a: Duration, b: Duration| a.saturating_sub(b) / rounds as u32;
+    let cpu_per_broadcast = (
+        per_round(cpu_after.user, cpu_before.user),
+        per_round(cpu_after.system, cpu_before.system),
+    );
     times.sort();
     let fan = FanOut {
+        cpu_per_broadcast,
         sessions,
         kib_per_session,
         broadcast_median: times[times.len() / 2],
         broadcast_worst: times[times.len() - 1],
     };
     println!(
-        "{}: broadcast to {sessions}: median {:.1?}, worst {:.1?}",
-        target.name, fan.broadcast_median, fan.broadcast_worst
+        "{}: broadcast to {sessions}: median {:.1?}, worst {:.1?}; server CPU per broadcast {:.1?} user + {:.1?} kernel",
+        target.name, fan.broadcast_median, fan.broadcast_worst, cpu_per_broadcast.0, cpu_per_broadcast.1
     );
     readers.iter().for_each(JoinHandle::abort);
     Ok(fan)
 }
 
-/// Reads frames; reports each non-heartbeat frame's arrival time.
-fn spawn_reader(mut ws: Ws, tx: mpsc::UnboundedSender<Instant>) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        while let Some(Ok(message)) = ws.next().await {
-            if let Message::Text(text) = message {
-                if text.as_str() != "h" && tx.send(Instant::now()).is_err() {
-                    return;
-                }
-            }
-        }
-    })
-}
-
 fn fan_out_rows(ours: Option<&FanOut>, theirs: Option<&FanOut>) -> Vec<Row> {
     let kib = |f: Option<&FanOut>| f.map(|f| f.kib_per_session);
     let ms = |f: Option<&FanOut>| f.map(|f| f.broadcast_median.as_secs_f64() * 1000.0);
+    let user = |f: Option<&FanOut>| f.map(|f| f.cpu_per_broadcast.0.as_secs_f64() * 1000.0);
+    let system = |f: Option<&FanOut>| f.map(|f| f.cpu_per_broadcast.1.as_secs_f64() * 1000.0);
     let show =
         |v: Option<f64>, unit: &str| v.map_or("not run".to_string(), |v| format!("{v:.1} {unit}"));
     let sessions = ours.or(theirs).map_or(0, |f| f.sessions);
@@ -273,6 +275,20 @@ fn fan_out_rows(ours: Option<&FanOut>, theirs: Option<&FanOut>) -> Vec<Row> {
             anchor: format!("sockjs-node 0.3.24 {}", show(ms(theirs), "ms")),
             ratio: ratio(ms(ours), ms(theirs)),
             goal: "≤ 0.33×".into(),
+        },
+        Row {
+            what: "server CPU per broadcast, user space".into(),
+            ours: show(user(ours), "ms"),
+            anchor: format!("sockjs-node 0.3.24 {}", show(user(theirs), "ms")),
+            ratio: ratio(user(ours), user(theirs)),
+            goal: "—".into(),
+        },
+        Row {
+            what: "server CPU per broadcast, kernel (send path)".into(),
+            ours: show(system(ours), "ms"),
+            anchor: format!("sockjs-node 0.3.24 {}", show(system(theirs), "ms")),
+            ratio: ratio(system(ours), system(theirs)),
+            goal: "—".into(),
         },
     ]
 }
@@ -300,11 +316,22 @@ async fn dev_server_clients(clients: usize, leave_wait: Duration) -> Result<Vec<
     tokio::time::sleep(Duration::from_millis(300)).await;
     let base = rss_kib(server.pid());
 
-    let readers = open_wave(port, clients, "a").await?;
+    // WebSocket clients (even indices) first, then xhr-streaming (odd), so
+    // each transport's cost shows on its own.
+    let mut readers = open_wave(port, (0..clients).step_by(2), "a").await?;
+    server.check_alive()?;
+    let with_ws = rss_kib(server.pid());
+    readers.extend(open_wave(port, (1..clients).step_by(2), "a").await?);
     server.check_alive()?;
     let loaded = rss_kib(server.pid());
     let each = loaded.saturating_sub(base) as f64 / clients.max(1) as f64;
-    println!("devserve /sockjs-node: RSS {base} KiB with 1 client, {loaded} KiB with {}; {each:.1} KiB each", clients + 1);
+    let halves = [
+        clients.div_ceil(2).max(1) as f64,
+        (clients / 2).max(1) as f64,
+    ];
+    let ws_each = with_ws.saturating_sub(base) as f64 / halves[0];
+    let xhr_each = loaded.saturating_sub(with_ws) as f64 / halves[1];
+    println!("devserve /sockjs-node: RSS {base} KiB with 1 client, {loaded} KiB with {}; {each:.1} KiB each (WebSocket {ws_each:.1}, xhr-streaming {xhr_each:.1})", clients + 1);
 
     readers.iter().for_each(JoinHandle::abort);
     drop(readers);
@@ -316,7 +343,7 @@ async fn dev_server_clients(clients: usize, leave_wait: Duration) -> Result<Vec<
     }
     let waited = left.elapsed();
     println!("devserve /sockjs-node: RSS {after} KiB {waited:.1?} after they left");
-    let readers = open_wave(port, clients, "b").await?;
+    let readers = open_wave(port, 0..clients, "b").await?;
     let again = rss_kib(server.pid());
     println!("devserve /sockjs-node: RSS {again} KiB with a second wave of {clients}");
     readers.iter().for_each(JoinHandle::abort);
@@ -324,7 +351,7 @@ async fn dev_server_clients(clients: usize, leave_wait: Duration) -> Result<Vec<
     Ok(vec![
         Row {
             what: format!("{clients} clients on `/sockjs-node` (half WebSocket, half xhr-streaming), RSS each"),
-            ours: format!("{each:.1} KiB"),
+            ours: format!("{each:.1} KiB (WebSocket {ws_each:.1}, xhr-streaming {xhr_each:.1})"),
             anchor: "—".into(),
             ratio: "—".into(),
             goal: "≤ 10 KiB".into(),
@@ -346,16 +373,18 @@ async fn dev_server_clients(clients: usize, leave_wait: Duration) -> Result<Vec<
     ])
 }
 
-/// Opens `clients` clients (session ids tagged `tag`) and waits for each
-/// one's `o` frame.
+/// Opens the clients numbered `indices` (see [`open_dev_client`]; session
+/// ids tagged `tag`) and waits for each one's `o` frame.
 async fn open_wave(
     port: u16,
-    clients: usize,
+    indices: impl Iterator<Item = usize>,
     tag: &str,
 ) -> Result<Vec<JoinHandle<()>>, BenchError> {
+    let indices: Vec<usize> = indices.collect();
+    let clients = indices.len();
     let mut readers = Vec::with_capacity(clients);
     let (tx, mut rx) = mpsc::unbounded_channel::<Instant>();
-    for batch in (0..clients).collect::<Vec<_>>().chunks(CONNECTING) {
+    for batch in indices.chunks(CONNECTING) {
         let mut connecting = FuturesUnordered::new();
         for &i in batch {
             connecting.push(open_dev_client(port, i, format!("{tag}{i}"), tx.clone()));

@@ -16,6 +16,7 @@
 //! ```
 //! Loopback only; bounded in clients, time and rate. Exits non-zero on loss.
 
+#[allow(dead_code)] // the soak reads memory only, not CPU time
 #[path = "support/proc.rs"]
 mod proc;
 use futures_util::{SinkExt, StreamExt};

@@ -7,5 +7,6 @@ pub mod flags;
 pub mod load;
 pub mod nginx;
 pub mod proc;
+pub mod raw_ws;
 pub mod report;
 pub mod spawn;

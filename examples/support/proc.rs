@@ -11,3 +11,39 @@ pub fn rss_kib(pid: u32) -> u64 {
         })
         .unwrap_or(0)
 }
+
+/// CPU time process `pid` has used so far, in user space and in the
+/// kernel, all threads together (zero when unknown).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CpuTime {
+    /// User-space time.
+    pub user: std::time::Duration,
+    /// Kernel time spent on the process's behalf (system calls, the
+    /// network stack).
+    pub system: std::time::Duration,
+}
+
+/// Clock ticks per second of `/proc/<pid>/stat` (`USER_HZ`, 100 on Linux).
+const USER_HZ: u64 = 100;
+
+/// The CPU time of `pid` from `/proc/<pid>/stat`, 10 ms resolution.
+pub fn cpu_time(pid: u32) -> CpuTime {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<u64> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| {
+            rest.split_whitespace()
+                .map(|f| f.parse().unwrap_or(0))
+                .collect()
+        })
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        std::time::Duration::from_millis(fields.get(i).copied().unwrap_or(0) * 1000 / USER_HZ)
+    };
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    CpuTime {
+        user: ticks(11),
+        system: ticks(12),
+    }
+}
