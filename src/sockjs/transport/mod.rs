@@ -4,6 +4,7 @@
 //! [`receive`]; they differ only in [`Framing`]. WebSocket has its own loop.
 
 pub(crate) mod eventsource;
+mod heartbeat;
 pub(crate) mod htmlfile;
 pub(crate) mod jsonp;
 pub(crate) mod websocket;
@@ -17,6 +18,7 @@ use super::registry::Registry;
 use super::response::{plain, Refusal};
 use super::session::{Attach, Detach, Outgoing, Session};
 use bytes::Bytes;
+use heartbeat::Heartbeat;
 use http::request::Parts;
 use http::{header, HeaderValue, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
@@ -155,7 +157,7 @@ async fn run_receiver(
         Attach::Resumed => {}
     }
     let limit = shared.options.response_limit;
-    let heartbeat = shared.options.heartbeat_delay;
+    let mut heartbeat = Heartbeat::new(shared.options.heartbeat_delay);
     loop {
         let (chunk, last) = match session.next_frame() {
             Some(Outgoing::Messages(frame)) => {
@@ -169,11 +171,12 @@ async fn run_receiver(
                         session.detach(token, Detach::Aborted);
                         return;
                     }
-                    _ = tokio::time::sleep(heartbeat) => (framing.encode(frame::HEARTBEAT), !framing.streaming()),
+                    () = heartbeat.due() => (framing.encode(frame::HEARTBEAT), !framing.streaming()),
                 }
             }
         };
         sent += chunk.len();
+        heartbeat.output();
         if !push(&tx, chunk, timeout).await {
             session.detach(token, Detach::Aborted);
             return;

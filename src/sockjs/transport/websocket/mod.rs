@@ -20,6 +20,7 @@ use crate::sockjs::info::ConnectionInfo;
 use crate::sockjs::options::{LogLevel, Options};
 use crate::sockjs::registry::Registry;
 use crate::sockjs::session::{Detach, Outgoing, Session};
+use crate::sockjs::transport::heartbeat::Heartbeat;
 use futures_util::{SinkExt, StreamExt};
 use http::{header, HeaderValue, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
@@ -27,7 +28,6 @@ use incoming::{classify, Incoming};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::time::{sleep_until, Instant};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
@@ -40,14 +40,16 @@ const CONTROL_SLACK: usize = 4096;
 /// The WebSocket settings for `options`.
 ///
 /// Nothing is preallocated for writing (`write_buffer_size` 0 writes each
-/// frame through), so an idle connection costs only its 4 KiB read buffer.
+/// frame through), and the read buffer is 512 bytes: clients send little,
+/// and a larger frame gets room for its whole length once its header is
+/// read, so an idle connection holds well under 1 KiB of buffers.
 /// The write limit is sized to the largest frame the server sends: every
 /// message, up to `max_outgoing_message_size` and its escaping, is cut
 /// into fragments of at most 4 KiB, so none can hit the limit.
 fn config(options: &Options) -> WebSocketConfig {
     let incoming = options.max_message_size;
     WebSocketConfig::default()
-        .read_buffer_size(4096)
+        .read_buffer_size(512)
         .write_buffer_size(0)
         .max_write_buffer_size(fragment::MAX_FRAME + CONTROL_SLACK)
         .max_message_size(Some(incoming))
@@ -211,12 +213,11 @@ async fn run_framed<S>(options: &Options, session: &Arc<Session>, socket: &mut S
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let heartbeat = options.heartbeat_delay;
     if !socket.send(Message::text(frame::OPEN)).await {
         session.client_closed(1006, "Connection lost");
         return;
     }
-    let mut next_heartbeat = Instant::now() + heartbeat;
+    let mut heartbeat = Heartbeat::new(options.heartbeat_delay);
     loop {
         match session.next_frame() {
             Some(Outgoing::Messages(frame)) => {
@@ -224,7 +225,7 @@ where
                     session.client_closed(1006, "Connection lost");
                     return;
                 }
-                next_heartbeat = Instant::now() + heartbeat;
+                heartbeat.output();
                 continue;
             }
             Some(Outgoing::Close(frame)) => {
@@ -250,12 +251,12 @@ where
                 Incoming::Other => {}
                 ended => return socket.end(session, ended).await,
             },
-            _ = sleep_until(next_heartbeat) => {
+            () = heartbeat.due() => {
                 if !socket.send(Message::text(frame::HEARTBEAT)).await {
                     session.client_closed(1006, "Connection lost");
                     return;
                 }
-                next_heartbeat = Instant::now() + heartbeat;
+                heartbeat.output();
             }
         }
     }
@@ -269,8 +270,7 @@ async fn run_raw<S>(options: &Options, session: &Arc<Session>, socket: &mut Sock
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let heartbeat = options.heartbeat_delay;
-    let mut next_heartbeat = Instant::now() + heartbeat;
+    let mut heartbeat = Heartbeat::new(options.heartbeat_delay);
     let mut awaiting_pong = false;
     loop {
         match session.next_raw() {
@@ -279,7 +279,7 @@ where
                     session.client_closed(1006, "Connection lost");
                     return;
                 }
-                next_heartbeat = Instant::now() + heartbeat;
+                heartbeat.output();
                 continue;
             }
             Ok(_) => {}
@@ -298,7 +298,7 @@ where
                     ended => return socket.end(session, ended).await,
                 }
             }
-            _ = sleep_until(next_heartbeat) => {
+            () = heartbeat.due() => {
                 if awaiting_pong {
                     session.client_closed(1006, "No answer to ping");
                     return;
@@ -308,7 +308,7 @@ where
                     return;
                 }
                 awaiting_pong = true;
-                next_heartbeat = Instant::now() + heartbeat;
+                heartbeat.output();
             }
         }
     }
