@@ -16,8 +16,7 @@
 
 use crate::config::ClientConfig;
 use crate::protocol::{Dialect, Message};
-use crate::sockjs::{Connection, ConnectionHandle, WriteError};
-use std::collections::HashMap;
+use crate::sockjs::{Connection, Group, WhenFull};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -154,18 +153,54 @@ fn greeting_wds3(client: &ClientConfig) -> Vec<Message> {
     messages
 }
 
-struct Client {
-    handle: ConnectionHandle,
-    dialect: Dialect,
-}
-
 struct State {
     hash: String,
     source: HashSource,
     status: BuildStatus,
-    clients: HashMap<u64, Client>,
-    next_id: u64,
     builds: u64,
+}
+
+/// The clients of each dialect: every broadcast is encoded once per group.
+/// A client that stops reading until its queue is full is closed and
+/// leaves; a client that closes leaves by itself.
+struct Clients {
+    wds3: Group,
+    wds5: Group,
+}
+
+impl Clients {
+    fn new() -> Self {
+        let strict = || {
+            Group::when_full(WhenFull::Close {
+                code: CLOSE_TOO_SLOW,
+                reason: "Client too slow".into(),
+            })
+        };
+        Clients {
+            wds3: strict(),
+            wds5: strict(),
+        }
+    }
+
+    fn of(&self, dialect: Dialect) -> &Group {
+        match dialect {
+            Dialect::Wds3 => &self.wds3,
+            Dialect::Wds5 => &self.wds5,
+        }
+    }
+
+    /// Send each dialect its texts, in order; returns how many clients
+    /// took the last of them.
+    fn send_all(&self, texts: &Rendered) -> usize {
+        let send = |group: &Group, texts: &[String]| {
+            let mut told = group.len();
+            for text in texts {
+                told = group.send_all(text);
+            }
+            told
+        };
+        send(&self.wds3, &texts.wds3) + send(&self.wds5, &texts.wds5)
+    }
 }
 
 struct Inner {
@@ -173,7 +208,11 @@ struct Inner {
     greeting_wds5: Vec<String>,
     hot: bool,
     seed: u64,
+    /// Held while a client joins and while a build is announced, so a
+    /// joining client sees either the old state and the broadcast, or only
+    /// the new state.
     state: Mutex<State>,
+    clients: Clients,
 }
 
 /// Connected clients and the latest build state. Cheap to clone.
@@ -205,10 +244,9 @@ impl Hub {
                 hash: String::new(),
                 source: HashSource::Devserve,
                 status: BuildStatus::Ok,
-                clients: HashMap::new(),
-                next_id: 0,
                 builds: 0,
             }),
+            clients: Clients::new(),
         });
         let hub = Hub { inner };
         let hash = hub.next_hash();
@@ -247,48 +285,39 @@ impl Hub {
 
     /// Clients connected now.
     pub fn client_count(&self) -> usize {
-        self.lock().clients.len()
+        self.inner.clients.wds3.len() + self.inner.clients.wds5.len()
     }
 
     /// Take a new client speaking wds 3: send the connect sequence, then
-    /// follow it until it closes. Messages the client sends are read and dropped.
+    /// keep it in the fan-out until it closes. What the client sends is
+    /// dropped unread.
     pub fn join(&self, connection: Connection) {
         self.join_as(connection, Dialect::Wds3);
     }
 
     /// Take a new client speaking `dialect`, as [`Hub::join`] does.
-    pub fn join_as(&self, mut connection: Connection, dialect: Dialect) {
-        let handle = connection.handle();
-        let id = {
-            let mut state = self.lock();
-            let mut sequence: Vec<String> = match dialect {
-                Dialect::Wds3 => self.inner.greeting_wds3.clone(),
-                Dialect::Wds5 => self.inner.greeting_wds5.clone(),
-            };
-            if dialect == Dialect::Wds3 || state.source == HashSource::Compilation {
-                let build = build_sequence(
-                    dialect,
-                    self.inner.hot,
-                    state.source,
-                    &[],
-                    &state.hash,
-                    &state.status,
-                );
-                sequence.extend(render_all(dialect, &build));
-            }
-            if sequence.iter().any(|m| handle.write(m).is_err()) {
-                return;
-            }
-            let id = state.next_id;
-            state.next_id += 1;
-            state.clients.insert(id, Client { handle, dialect });
-            id
+    pub fn join_as(&self, connection: Connection, dialect: Dialect) {
+        let state = self.lock();
+        let mut sequence: Vec<String> = match dialect {
+            Dialect::Wds3 => self.inner.greeting_wds3.clone(),
+            Dialect::Wds5 => self.inner.greeting_wds5.clone(),
         };
-        let hub = self.clone();
-        tokio::spawn(async move {
-            while connection.recv().await.is_some() {}
-            hub.lock().clients.remove(&id);
-        });
+        if dialect == Dialect::Wds3 || state.source == HashSource::Compilation {
+            let build = build_sequence(
+                dialect,
+                self.inner.hot,
+                state.source,
+                &[],
+                &state.hash,
+                &state.status,
+            );
+            sequence.extend(render_all(dialect, &build));
+        }
+        if sequence.iter().all(|m| connection.write(m).is_ok()) {
+            self.inner.clients.of(dialect).join(&connection);
+        }
+        // The connection itself is dropped here: with nobody reading its
+        // inbox, the client's messages are discarded as they arrive.
     }
 
     /// Send `messages` to every client; returns how many were told.
@@ -297,7 +326,8 @@ impl Hub {
             wds3: render_all(Dialect::Wds3, messages),
             wds5: render_all(Dialect::Wds5, messages),
         };
-        send_all(&mut self.lock(), &texts)
+        let _state = self.lock();
+        self.inner.clients.send_all(&texts)
     }
 
     /// Record a finished build and announce it: `hash`, then `ok`,
@@ -341,15 +371,13 @@ impl Hub {
         state.hash = hash;
         state.source = source;
         state.status = status;
-        send_all(&mut state, &texts)
+        self.inner.clients.send_all(&texts)
     }
 
     /// Close every client with `code` and `reason`.
     pub fn close_all(&self, code: u16, reason: &str) {
-        let clients: Vec<Client> = self.lock().clients.drain().map(|(_, c)| c).collect();
-        for client in clients {
-            client.handle.close(code, reason);
-        }
+        self.inner.clients.wds3.close_all(code, reason);
+        self.inner.clients.wds5.close_all(code, reason);
     }
 }
 
@@ -357,37 +385,6 @@ impl Hub {
 struct Rendered {
     wds3: Vec<String>,
     wds5: Vec<String>,
-}
-
-/// Write `texts` to every client in its dialect, dropping the ones that
-/// are gone or too slow.
-fn send_all(state: &mut State, texts: &Rendered) -> usize {
-    let mut told = 0;
-    state.clients.retain(
-        |_,
-         Client {
-             handle: client,
-             dialect,
-         }| {
-            let texts = match dialect {
-                Dialect::Wds3 => &texts.wds3,
-                Dialect::Wds5 => &texts.wds5,
-            };
-            for text in texts {
-                match client.write(text) {
-                    Ok(()) => {}
-                    Err(WriteError::QueueFull) => {
-                        client.close(CLOSE_TOO_SLOW, "Client too slow");
-                        return false;
-                    }
-                    Err(_) => return false,
-                }
-            }
-            told += 1;
-            true
-        },
-    );
-    told
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Broadcast groups: one message to many connections, encoded once.
 
 use super::frame::Encoded;
-use super::session::{Connection, ConnectionHandle, ReadyState};
+use super::session::{Connection, ConnectionHandle, ReadyState, WriteError};
 use super::util::lock;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -35,6 +35,26 @@ use std::sync::{Arc, Mutex};
 #[derive(Clone, Debug, Default)]
 pub struct Group {
     members: Arc<Mutex<HashMap<usize, ConnectionHandle>>>,
+    when_full: WhenFull,
+}
+
+/// What a [`Group`] does with a member that cannot take a message because
+/// its outgoing queue is full (the client stopped reading).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WhenFull {
+    /// The member misses this message and stays in the group.
+    #[default]
+    Skip,
+    /// The member is closed with `code` and `reason` and leaves the group:
+    /// for applications where a missed message would leave the client in
+    /// the wrong state, so it should reconnect and start over.
+    Close {
+        /// The close code the client is sent.
+        code: u16,
+        /// The close reason the client is sent.
+        reason: String,
+    },
 }
 
 /// Something that names a connection: a [`Connection`] or a [`ConnectionHandle`].
@@ -63,9 +83,17 @@ fn closing(handle: &ConnectionHandle) -> bool {
 }
 
 impl Group {
-    /// An empty group.
+    /// An empty group whose members miss the messages they have no room for.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty group that treats a member with a full queue as `policy` says.
+    pub fn when_full(policy: WhenFull) -> Self {
+        Group {
+            when_full: policy,
+            ..Self::default()
+        }
     }
 
     /// Add `connection`. Returns false when it was already a member or has
@@ -100,8 +128,9 @@ impl Group {
 
     /// Queue `message` for every open member; returns how many took it.
     /// The message is encoded once for all of them. Members that closed
-    /// leave the group; a member whose queue is full or whose server caps
-    /// messages below this one's size misses this message only (see
+    /// leave the group; a member whose queue is full is handled as the
+    /// group's [`WhenFull`] says; a member whose server caps messages below
+    /// this one's size misses this message only (see
     /// [`crate::sockjs::WriteError`]). An empty message reaches no one.
     pub fn send_all(&self, message: &str) -> usize {
         if message.is_empty() {
@@ -115,9 +144,24 @@ impl Group {
                 sent += 1;
                 true
             }
+            Err(WriteError::QueueFull) => match &self.when_full {
+                WhenFull::Skip => true,
+                WhenFull::Close { code, reason } => {
+                    handle.close(*code, reason);
+                    false
+                }
+            },
             Err(_) => !closing(handle),
         });
         sent
+    }
+
+    /// Close every member with `code` and `reason`; the group is empty after.
+    pub fn close_all(&self, code: u16, reason: &str) {
+        let members: Vec<ConnectionHandle> = lock(&self.members).drain().map(|(_, h)| h).collect();
+        for handle in members {
+            handle.close(code, reason);
+        }
     }
 }
 
@@ -232,5 +276,47 @@ mod tests {
             panic!("both members got a frame");
         };
         assert_eq!(fa.as_ptr(), fb.as_ptr(), "one encoding, shared");
+    }
+
+    #[test]
+    fn group_closes_members_that_fall_behind_when_asked() {
+        let mut fixture = Fixture::new();
+        let (slow, conn_slow) = fixture.open("slow");
+        let lenient = Group::new();
+        let strict = Group::when_full(WhenFull::Close {
+            code: 4000,
+            reason: "Client too slow".into(),
+        });
+        lenient.join(&conn_slow);
+        strict.join(&conn_slow);
+        let capacity = Options::new("/g").max_queued_messages;
+        for _ in 0..capacity {
+            assert_eq!(lenient.send_all("x"), 1);
+        }
+        assert_eq!(lenient.send_all("missed"), 0, "full: skipped");
+        assert_eq!(lenient.len(), 1, "a skipped member stays");
+        assert_eq!(strict.send_all("closes"), 0);
+        assert_eq!(strict.len(), 0, "a closed member leaves");
+        assert_eq!(slow.ready_state(), ReadyState::Closing);
+        assert_eq!(conn_slow.handle().close_event().map(|e| e.code), Some(4000));
+    }
+
+    #[test]
+    fn group_close_all_closes_and_empties() {
+        let mut fixture = Fixture::new();
+        let (_a, conn_a) = fixture.open("a");
+        let (_b, conn_b) = fixture.open("b");
+        let group = Group::new();
+        group.join(&conn_a);
+        group.join(&conn_b);
+        group.close_all(1001, "Server shutting down");
+        assert!(group.is_empty());
+        for conn in [&conn_a, &conn_b] {
+            let event = conn.handle().close_event().expect("closed");
+            assert_eq!(
+                (event.code, event.reason.as_str()),
+                (1001, "Server shutting down")
+            );
+        }
     }
 }

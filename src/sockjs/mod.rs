@@ -56,7 +56,7 @@ mod util;
 
 pub use backoff::{AcceptBackoff, BackoffStep};
 pub use body::Body;
-pub use group::{Group, Member};
+pub use group::{Group, Member, WhenFull};
 pub use info::ConnectionInfo;
 pub use mount::Mount;
 pub use options::{CookieFn, Jsessionid, LogFn, LogLevel, Options, OriginPolicy, Transports};
