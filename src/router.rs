@@ -36,6 +36,9 @@ const ASSET_PREFIX: &str = "/__devserve/";
 /// Refused host names told to the embedder at most (a hostile page could
 /// send endless names).
 const MAX_REFUSED_HOSTS: usize = 64;
+/// `Cross-Origin-Resource-Policy` (not among `http`'s named headers).
+const CROSS_ORIGIN_RESOURCE_POLICY: HeaderName =
+    HeaderName::from_static("cross-origin-resource-policy");
 /// What the page of a refused host says (never the name itself).
 const UNKNOWN_HOST_HINT: &str =
     "devserve answers requests for localhost, *.localhost, IP addresses \
@@ -270,7 +273,7 @@ impl Router {
     fn finish(&self, mut response: Response<ResponseBody>, cors: bool) -> Response<ResponseBody> {
         let headers = response.headers_mut();
         headers.insert(
-            "x-content-type-options",
+            header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         );
         if cors {
@@ -280,7 +283,7 @@ impl Router {
             );
         } else {
             headers.insert(
-                "cross-origin-resource-policy",
+                CROSS_ORIGIN_RESOURCE_POLICY,
                 HeaderValue::from_static("same-origin"),
             );
         }

@@ -356,8 +356,9 @@ fn parse_host_name(name: &str) -> Option<String> {
     let numeric_last = last.bytes().all(|b| b.is_ascii_digit())
         || (last.starts_with("0x") && last[2..].bytes().all(|b| b.is_ascii_hexdigit()));
     if numeric_last {
-        let ip: Ipv4Addr = lower.parse().ok()?;
-        return Some(ip.to_string());
+        // The parser takes only the canonical dotted form (no leading
+        // zeros, four parts), so what parses is already canonical.
+        lower.parse::<Ipv4Addr>().ok()?;
     }
     Some(lower)
 }

@@ -60,7 +60,9 @@ impl ServedFile {
 
     /// The validators and `Cache-Control` every file response carries.
     fn base_headers(&self) -> HeaderMap {
-        let mut headers = HeaderMap::new();
+        // Room for every header a file response ends up with (these, the
+        // content headers, compression's and the router's), so none regrows it.
+        let mut headers = HeaderMap::with_capacity(16);
         if let Some(v) = &self.etag {
             headers.insert(header::ETAG, v.clone());
         }
