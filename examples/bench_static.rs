@@ -8,6 +8,10 @@
 //!   devserve, nginx tuned (1 worker, `open_file_cache`, sendfile,
 //!   `tcp_nopush`, no access log, high `keepalive_requests`) and plain nginx
 //!   (1 worker, defaults);
+//! - 4 KB from `hyper_floor` (built beside this example): hyper and tokio
+//!   alone answering with the same bytes and headers from memory, the
+//!   ceiling of devserve's stack; and each server's CPU time per request,
+//!   user space and kernel, read from `/proc`;
 //! - 4 KB with `Accept-Encoding: br`: devserve compressing (its default,
 //!   cached variants) beside devserve `--no-compress` (budget: within 10%);
 //! - 4 KB over HTTP/2 with prior knowledge (`h2load -c32 -m10`), devserve's
@@ -37,10 +41,11 @@ use std::time::{Duration, Instant};
 use support::flags::Flags;
 use support::load::{expect_ok, h2load, probe, wrk, Load, Shape};
 use support::nginx::{self, Flavor};
+use support::proc::tree_cpu_time;
 use support::report::{median, percentile, print_table, ratio, Row};
 use support::spawn::{
-    devserve_bin, free_port, pinned, require_tool, run_pinned, wait_for_port, BenchError, Guard,
-    SERVER_CPU,
+    devserve_bin, free_port, pinned, require_tool, run_pinned, sibling_bin, wait_for_port,
+    BenchError, Guard, SERVER_CPU,
 };
 use tokio_tungstenite::tungstenite::Message;
 
@@ -128,16 +133,20 @@ enum Tool {
 struct Case {
     row: &'static str,
     who: &'static str,
+    /// The server process (its children, nginx's workers, count too).
+    pid: u32,
     port: u16,
     path: &'static str,
     headers: &'static [&'static str],
     tool: Tool,
 }
 
-fn case(row: &'static str, who: &'static str, port: u16, path: &'static str) -> Case {
+fn case(row: &'static str, who: &'static str, server: (u32, u16), path: &'static str) -> Case {
+    let (pid, port) = server;
     Case {
         row,
         who,
+        pid,
         port,
         path,
         headers: &[],
@@ -155,6 +164,11 @@ fn throughput(
     shape: Shape,
 ) -> Result<Vec<Row>, BenchError> {
     let (_ours, port) = start_devserve(bin, root, &[])?;
+    let floor_port = free_port()?;
+    let mut command = pinned(SERVER_CPU, sibling_bin(Path::new("hyper_floor"))?);
+    command.arg(floor_port.to_string()).arg(root.join("4k.txt"));
+    let floor = Guard::spawn(command, "hyper_floor")?;
+    wait_for_port(floor_port, Duration::from_secs(10))?;
     let (_ours_plain, plain_port) = start_devserve(bin, root, &["--no-compress"])?;
     let (tuned_port, tuned_h2, stock_port) = (free_port()?, free_port()?, free_port()?);
     let tuned_conf = nginx::static_conf(Flavor::Tuned, dir, root, tuned_port, Some(tuned_h2));
@@ -178,41 +192,46 @@ fn throughput(
         expect_ok(p, SMALL, &[], None, Some("content-encoding"))?;
         expect_ok(p, LARGE, &[], None, None)?;
     }
-    let h2 = |who, port| Case {
+    let h2 = |who, server| Case {
         tool: Tool::H2load,
-        ..case("4 KB over HTTP/2", who, port, SMALL)
+        ..case("4 KB over HTTP/2", who, server, SMALL)
     };
-    let brotli = |who, port| Case {
+    let brotli = |who, server| Case {
         headers: BROTLI,
-        ..case("4 KB, Accept-Encoding: br", who, port, SMALL)
+        ..case("4 KB, Accept-Encoding: br", who, server, SMALL)
     };
+    let ours = (_ours.pid(), port);
+    let tuned = (_tuned.pid(), tuned_port);
+    let stock = (_stock.pid(), stock_port);
     let cases = [
-        case("4 KB", "devserve", port, SMALL),
-        case("4 KB", "nginx tuned", tuned_port, SMALL),
-        case("4 KB", "nginx plain", stock_port, SMALL),
-        case("100 KB", "devserve", port, LARGE),
-        case("100 KB", "nginx tuned", tuned_port, LARGE),
-        case("100 KB", "nginx plain", stock_port, LARGE),
-        brotli("devserve", port),
-        brotli("devserve --no-compress", plain_port),
-        h2("devserve", port),
-        h2("nginx tuned", tuned_h2),
+        case("4 KB", "devserve", ours, SMALL),
+        case("4 KB", "nginx tuned", tuned, SMALL),
+        case("4 KB", "nginx plain", stock, SMALL),
+        case("4 KB", "hyper floor", (floor.pid(), floor_port), SMALL),
+        case("100 KB", "devserve", ours, LARGE),
+        case("100 KB", "nginx tuned", tuned, LARGE),
+        case("100 KB", "nginx plain", stock, LARGE),
+        brotli("devserve", ours),
+        brotli("devserve --no-compress", (_ours_plain.pid(), plain_port)),
+        h2("devserve", ours),
+        h2("nginx tuned", (_tuned.pid(), tuned_h2)),
     ];
     let results = alternate(&cases, rounds, shape);
     Ok(throughput_rows(&cases, &results))
 }
 
 /// The summary rows: medians per server and their ratios.
-fn throughput_rows(cases: &[Case], results: &[Vec<Load>]) -> Vec<Row> {
-    let med = |row: &str, who: &str| -> Option<f64> {
-        let rates: Vec<f64> = cases
+fn throughput_rows(cases: &[Case], results: &[Vec<Run>]) -> Vec<Row> {
+    let med_of = |row: &str, who: &str, value: fn(&Run) -> f64| -> Option<f64> {
+        let values: Vec<f64> = cases
             .iter()
             .zip(results)
             .filter(|(c, _)| c.row == row && c.who == who)
-            .flat_map(|(_, r)| r.iter().map(|l| l.rps))
+            .flat_map(|(_, r)| r.iter().map(value))
             .collect();
-        (!rates.is_empty()).then(|| median(&rates))
+        (!values.is_empty()).then(|| median(&values))
     };
+    let med = |row: &str, who: &str| med_of(row, who, |r| r.load.rps);
     let show = |v: Option<f64>| v.map_or("failed".to_string(), |v| format!("{v:.0} req/s"));
     let mut rows = Vec::new();
     for (row, size) in [("4 KB", "4 KB file"), ("100 KB", "100 KB file")] {
@@ -229,6 +248,41 @@ fn throughput_rows(cases: &[Case], results: &[Vec<Load>]) -> Vec<Row> {
             goal: "≥ 1.0× tuned".into(),
         });
     }
+    let floor = med("4 KB", "hyper floor");
+    let ours = med("4 KB", "devserve");
+    rows.push(Row {
+        what: "4 KB: hyper + tokio alone, the same bytes from memory".into(),
+        ours: show(ours),
+        anchor: format!("hyper floor {}", show(floor)),
+        ratio: ratio(ours, floor),
+        goal: "the stack's ceiling".into(),
+    });
+    let cpu = |who: &str| {
+        let user = med_of("4 KB", who, |r| r.user_us)?;
+        let system = med_of("4 KB", who, |r| r.system_us)?;
+        Some((user, system))
+    };
+    let show_cpu = |v: Option<(f64, f64)>| {
+        v.map_or("failed".to_string(), |(u, k)| {
+            format!("{u:.2} µs user + {k:.2} µs kernel")
+        })
+    };
+    let (ours, tuned) = (cpu("devserve"), cpu("nginx tuned"));
+    rows.push(Row {
+        what: "4 KB, server CPU per request".into(),
+        ours: show_cpu(ours),
+        anchor: format!(
+            "nginx tuned {}; hyper floor {}",
+            show_cpu(tuned),
+            show_cpu(cpu("hyper floor"))
+        ),
+        ratio: format!(
+            "{} user, {} kernel",
+            ratio(ours.map(|c| c.0), tuned.map(|c| c.0)),
+            ratio(ours.map(|c| c.1), tuned.map(|c| c.1))
+        ),
+        goal: "—".into(),
+    });
     let row = "4 KB, Accept-Encoding: br";
     let (compressed, identity) = (med(row, "devserve"), med(row, "devserve --no-compress"));
     rows.push(Row {
@@ -252,9 +306,17 @@ fn throughput_rows(cases: &[Case], results: &[Vec<Load>]) -> Vec<Row> {
     rows
 }
 
+/// One timed run: the load, and the server's CPU time per request.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    load: Load,
+    user_us: f64,
+    system_us: f64,
+}
+
 /// Runs every case once per round, in order; failed runs are reported and
 /// left out.
-fn alternate(cases: &[Case], rounds: usize, shape: Shape) -> Vec<Vec<Load>> {
+fn alternate(cases: &[Case], rounds: usize, shape: Shape) -> Vec<Vec<Run>> {
     // One short untimed run each first, so no server pays for a cold start
     // (file caches, compressed variants, connection setup) in round 1.
     let warm_up = Shape {
@@ -264,16 +326,27 @@ fn alternate(cases: &[Case], rounds: usize, shape: Shape) -> Vec<Vec<Load>> {
     for case in cases {
         let _ = run_case(case, warm_up);
     }
-    let mut results: Vec<Vec<Load>> = cases.iter().map(|_| Vec::new()).collect();
+    let mut results: Vec<Vec<Run>> = cases.iter().map(|_| Vec::new()).collect();
     for round in 1..=rounds {
         for (case, runs) in cases.iter().zip(&mut results) {
+            let before = tree_cpu_time(case.pid);
             match run_case(case, shape) {
                 Ok(load) => {
+                    let after = tree_cpu_time(case.pid);
+                    let requests = load.rps * shape.duration.as_secs_f64();
+                    let per_request = |a: Duration, b: Duration| {
+                        a.saturating_sub(b).as_secs_f64() * 1e6 / requests.max(1.0)
+                    };
+                    let run = Run {
+                        load,
+                        user_us: per_request(after.user, before.user),
+                        system_us: per_request(after.system, before.system),
+                    };
                     println!(
-                        "round {round}/{rounds}  {:<26} {:<24} {:>9.0} req/s",
-                        case.row, case.who, load.rps
+                        "round {round}/{rounds}  {:<26} {:<24} {:>9.0} req/s  CPU/request {:.2} µs user + {:.2} µs kernel",
+                        case.row, case.who, load.rps, run.user_us, run.system_us
                     );
-                    runs.push(load);
+                    runs.push(run);
                 }
                 Err(error) => println!(
                     "round {round}/{rounds}  {:<26} {:<24} failed: {error}",

@@ -47,3 +47,33 @@ pub fn cpu_time(pid: u32) -> CpuTime {
         system: ticks(12),
     }
 }
+
+/// The CPU time of `pid` and its child processes (nginx's workers).
+pub fn tree_cpu_time(pid: u32) -> CpuTime {
+    let mut total = cpu_time(pid);
+    for child in children(pid) {
+        let time = cpu_time(child);
+        total.user += time.user;
+        total.system += time.system;
+    }
+    total
+}
+
+/// The processes whose parent is `pid`.
+fn children(pid: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&candidate| {
+            let stat =
+                std::fs::read_to_string(format!("/proc/{candidate}/stat")).unwrap_or_default();
+            // The parent is the second field after the command name.
+            stat.rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<u32>().ok())
+                == Some(pid)
+        })
+        .collect()
+}
