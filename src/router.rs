@@ -109,15 +109,20 @@ impl std::fmt::Debug for Router {
 }
 
 impl Router {
-    /// Answer one request, and report it when the request log is on.
-    pub(crate) async fn handle(&self, req: Request<Incoming>) -> Response<ResponseBody> {
+    /// Answer one request from `remote`, and report it when the request
+    /// log is on.
+    pub(crate) async fn handle(
+        &self,
+        req: Request<Incoming>,
+        remote: SocketAddr,
+    ) -> Response<ResponseBody> {
         if !self.log_requests {
-            return self.answer(req).await;
+            return self.answer(req, remote).await;
         }
         let started = std::time::Instant::now();
         let method = req.method().to_string();
         let path = req.uri().path().to_string();
-        let response = self.answer(req).await;
+        let response = self.answer(req, remote).await;
         let bytes = response
             .headers()
             .get(header::CONTENT_LENGTH)
@@ -134,10 +139,16 @@ impl Router {
         response
     }
 
-    /// The response to one request.
-    async fn answer(&self, req: Request<Incoming>) -> Response<ResponseBody> {
-        let (parts, body) = req.into_parts();
-        match self.route(&parts) {
+    /// The response to one request. Every handler but the static files'
+    /// finds the client's address in the request's extensions; a static hit
+    /// needs none, so only requests leaving the files get it.
+    async fn answer(&self, req: Request<Incoming>, remote: SocketAddr) -> Response<ResponseBody> {
+        let (mut parts, body) = req.into_parts();
+        let route = self.route(&parts);
+        if !matches!(route, Route::Files) {
+            parts.extensions.insert(remote);
+        }
+        match route {
             Route::Refused(rejection) => self.finish(self.refusal(rejection, &parts), false),
             Route::LiveReload => {
                 let response = self.sockjs.handle(Request::from_parts(parts, body)).await;
@@ -165,13 +176,18 @@ impl Router {
                 self.finish(response, false)
             }
             Route::Preflight => self.finish(preflight(&parts), true),
-            Route::Files => self.files(parts, body).await,
+            Route::Files => self.files(parts, body, remote).await,
         }
     }
 
     /// The static files' answer (compressed when worthwhile), or the
     /// fallback's for what they do not serve.
-    async fn files(&self, mut parts: Parts, body: Incoming) -> Response<ResponseBody> {
+    async fn files(
+        &self,
+        mut parts: Parts,
+        body: Incoming,
+        remote: SocketAddr,
+    ) -> Response<ResponseBody> {
         let negotiated = self.compress.as_ref().map(|c| c.prepare(&mut parts));
         match self.static_files.lookup(&parts).await {
             Outcome::Hit(response) => {
@@ -185,6 +201,7 @@ impl Router {
             }
             Outcome::Miss(miss) => match &self.fallback {
                 Some(fallback) => {
+                    parts.extensions.insert(remote);
                     let response = fallback(Request::from_parts(parts, body)).await;
                     self.finish(response, false)
                 }

@@ -93,25 +93,32 @@ fn parse_q(text: &str) -> Option<u16> {
 /// Types whose bytes compress: text, scripts, data, SVG and wasm; never
 /// formats that are compressed already (images, fonts, archives, media).
 pub(crate) fn compressible(content_type: &str) -> bool {
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    essence.starts_with("text/")
-        || matches!(
-            essence.as_str(),
-            "application/javascript"
-                | "application/json"
-                | "application/manifest+json"
-                | "application/xml"
-                | "application/wasm"
-                | "image/svg+xml"
-                | "image/x-icon"
-        )
-        || essence.ends_with("+json")
-        || essence.ends_with("+xml")
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    let starts = |prefix: &str| {
+        essence
+            .get(..prefix.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+    };
+    let ends = |suffix: &str| {
+        essence
+            .len()
+            .checked_sub(suffix.len())
+            .and_then(|at| essence.get(at..))
+            .is_some_and(|tail| tail.eq_ignore_ascii_case(suffix))
+    };
+    const WHOLE: [&str; 7] = [
+        "application/javascript",
+        "application/json",
+        "application/manifest+json",
+        "application/xml",
+        "application/wasm",
+        "image/svg+xml",
+        "image/x-icon",
+    ];
+    starts("text/")
+        || WHOLE.iter().any(|t| essence.eq_ignore_ascii_case(t))
+        || ends("+json")
+        || ends("+xml")
 }
 
 /// Whether a response may be compressed: a whole 200 of a compressible type

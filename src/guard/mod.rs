@@ -16,7 +16,7 @@
 //!   from another site (source theft).
 
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use http::header::{HeaderName, HOST, ORIGIN};
 use http::request::Parts;
@@ -118,9 +118,16 @@ pub(crate) struct Authority {
 }
 
 impl Authority {
-    /// The host as an IP address, when it is an IP literal.
-    pub(crate) fn ip(&self) -> Option<IpAddr> {
-        self.host.parse().ok()
+    /// Whether the host is an IP literal, without parsing it again: parsing
+    /// let through only IPv6 addresses (the only hosts with `:`) and names
+    /// whose numeric last label made them a valid dotted IPv4 address.
+    pub(crate) fn is_ip_literal(&self) -> bool {
+        self.host.contains(':')
+            || self
+                .host
+                .rsplit('.')
+                .next()
+                .is_some_and(|last| !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit()))
     }
 }
 
@@ -163,7 +170,7 @@ pub(crate) fn check_host(parts: &Parts, policy: &GuardPolicy) -> Result<Authorit
         None => from_header.ok_or(bad)?,
     };
     if policy.allows_all_hosts()
-        || authority.ip().is_some()
+        || authority.is_ip_literal()
         || host_allowed(&authority.host, policy)
     {
         Ok(authority)

@@ -562,8 +562,35 @@ fn authority_display_and_ip() {
     assert_eq!(auth("::1", Some(8080)).to_string(), "[::1]:8080");
     assert_eq!(auth("localhost", None).to_string(), "localhost");
     assert_eq!(auth("127.0.0.1", Some(1)).to_string(), "127.0.0.1:1");
-    assert!(auth("::1", None).ip().is_some());
-    assert!(auth("localhost", None).ip().is_none());
+    assert!(auth("::1", None).is_ip_literal());
+    assert!(!auth("localhost", None).is_ip_literal());
+}
+
+/// Whatever the host gate lets through is an IP literal exactly when it
+/// parses as an IP address.
+#[test]
+fn ip_literals_are_recognised_without_parsing() {
+    let hosts = [
+        "127.0.0.1",
+        "[::1]",
+        "[fe80::1]:80",
+        "10.0.0.255:8080",
+        "localhost",
+        "a.localhost",
+        "foo.1a",
+        "1a.example",
+        "example.com.",
+        "host-1.test",
+        "1.2.3.4.",
+        "LOCALHOST",
+    ];
+    for host in hosts {
+        let Some(authority) = parse_authority(host.as_bytes()) else {
+            continue;
+        };
+        let parsed = authority.host.parse::<std::net::IpAddr>().is_ok();
+        assert_eq!(authority.is_ip_literal(), parsed, "{host}");
+    }
 }
 
 /// Random hostile bytes never panic and never pass the host gate with
@@ -604,7 +631,7 @@ fn random_inputs_never_panic() {
         if let Ok(a) = check_host(&req, &p) {
             assert!(
                 is_localhost(&a.host)
-                    || a.ip().is_some()
+                    || a.host.parse::<std::net::IpAddr>().is_ok()
                     || a.host == "box"
                     || a.host == "example.com"
                     || a.host.ends_with(".example.com"),
@@ -653,6 +680,8 @@ mod properties {
             let policy = GuardPolicy::default();
             if let Some(parts) = parts_with(&[("host", host), ("origin", origin), ("sec-fetch-site", site), ("sec-fetch-mode", mode)]) {
                 if let Ok(authority) = check_host(&parts, &policy) {
+                    let parsed = authority.host.parse::<std::net::IpAddr>().is_ok();
+                    prop_assert_eq!(authority.is_ip_literal(), parsed, "{}", authority.host);
                     let _ = check_origin(&parts, &authority, &policy);
                 }
                 let _ = check_sec_fetch(&parts);

@@ -77,10 +77,9 @@ async fn serve_http<I>(
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let service = service_fn(move |mut req: Request<Incoming>| {
-        req.extensions_mut().insert(remote);
+    let service = service_fn(move |req: Request<Incoming>| {
         let router = router.clone();
-        async move { Ok::<_, Infallible>(router.handle(req).await) }
+        async move { Ok::<_, Infallible>(router.handle(req, remote).await) }
     });
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder

@@ -125,6 +125,38 @@ pub(crate) fn plan(facts: &FileFacts, method: &Method, headers: &HeaderMap) -> P
     plan_for_len(facts, facts.len, method, headers)
 }
 
+/// Which of the headers the plan depends on a request has at all, found in
+/// one pass over its headers: most requests carry none, and then nothing
+/// is parsed or looked up by name.
+struct Asks {
+    preconditions: bool,
+    range: bool,
+}
+
+impl Asks {
+    fn of(headers: &HeaderMap) -> Asks {
+        let mut asks = Asks {
+            preconditions: false,
+            range: false,
+        };
+        for name in headers.keys() {
+            if [
+                header::IF_MATCH,
+                header::IF_NONE_MATCH,
+                header::IF_MODIFIED_SINCE,
+                header::IF_UNMODIFIED_SINCE,
+            ]
+            .contains(name)
+            {
+                asks.preconditions = true;
+            } else if name == header::RANGE {
+                asks.range = true;
+            }
+        }
+        asks
+    }
+}
+
 /// [`plan`] for a body of `len` bytes, which may differ from the stat snapshot when a file
 /// shrank between stat and read (validators stay those of the snapshot).
 pub(crate) fn plan_for_len(
@@ -133,7 +165,13 @@ pub(crate) fn plan_for_len(
     method: &Method,
     headers: &HeaderMap,
 ) -> Plan {
-    match conditional::evaluate(method, headers, facts.etag.as_ref(), facts.last_modified) {
+    let asks = Asks::of(headers);
+    let precondition = if asks.preconditions {
+        conditional::evaluate(method, headers, facts.etag.as_ref(), facts.last_modified)
+    } else {
+        Precondition::Proceed
+    };
+    match precondition {
         Precondition::NotModified => return Plan::NotModified,
         Precondition::Failed => return Plan::PreconditionFailed,
         Precondition::Proceed => {}
@@ -154,9 +192,13 @@ pub(crate) fn plan_for_len(
             content_length: len,
         };
     }
-    let range = crate::util::single_header(headers, &header::RANGE).filter(|_| {
-        conditional::if_range_allows(headers, facts.file_etag.as_ref(), facts.last_modified)
-    });
+    let range = asks
+        .range
+        .then(|| crate::util::single_header(headers, &header::RANGE))
+        .flatten()
+        .filter(|_| {
+            conditional::if_range_allows(headers, facts.file_etag.as_ref(), facts.last_modified)
+        });
     match range.map_or(RangeDecision::Full, |r| range::parse_range(r, len)) {
         RangeDecision::Full => Plan::Full,
         RangeDecision::Partial { start, end } => Plan::Partial { start, end },
