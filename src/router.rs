@@ -151,28 +151,25 @@ impl Router {
         match route {
             Route::Refused(rejection) => self.finish(self.refusal(rejection, &parts), false),
             Route::LiveReload => {
-                let response = self.sockjs.handle(Request::from_parts(parts, body)).await;
+                let response = Box::pin(self.sockjs.handle(Request::from_parts(parts, body))).await;
                 self.finish(response, false)
             }
             Route::Wds5(route) => {
-                let response = self
-                    .wds5
-                    .handle(route, Request::from_parts(parts, body))
-                    .await;
+                let response =
+                    Box::pin(self.wds5.handle(route, Request::from_parts(parts, body))).await;
                 self.finish(response, false)
             }
             Route::OpenEditor(authority) => {
-                let response = self
-                    .editor
-                    .handle(&parts, body, &authority, self.scheme)
-                    .await;
+                let response =
+                    Box::pin(self.editor.handle(&parts, body, &authority, self.scheme)).await;
                 self.finish(response, false)
             }
             Route::ClientAsset(asset) => {
                 self.finish(asset.respond(&parts.headers, &self.client), false)
             }
             Route::Proxy(rule) => {
-                let response = self.proxied(&rule, Request::from_parts(parts, body)).await;
+                let response =
+                    Box::pin(self.proxied(&rule, Request::from_parts(parts, body))).await;
                 self.finish(response, false)
             }
             Route::Preflight => self.finish(preflight(&parts), true),

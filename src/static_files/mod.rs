@@ -304,6 +304,22 @@ impl StaticFiles {
                 .answer_file(&request, &cached.served, Some(cached.content.clone()), None)
                 .await;
         }
+        Box::pin(self.resolve_and_answer(method, raw_path, query, headers, route, spa)).await
+    }
+
+    /// A cache miss: resolve the path on a blocking thread, answer, and
+    /// cache what is worth it. Boxed by [`Self::lookup_raw`], so the hit
+    /// path's future (which every connection keeps room for) stays small.
+    async fn resolve_and_answer(
+        &self,
+        method: &Method,
+        raw_path: &str,
+        query: Option<&str>,
+        headers: &HeaderMap,
+        route: Option<std::borrow::Cow<'_, [u8]>>,
+        spa: bool,
+    ) -> Outcome {
+        let head = *method == Method::HEAD;
         let generation = self.inner.cache.generation();
         let inner = Arc::clone(&self.inner);
         let path = raw_path.to_owned();
