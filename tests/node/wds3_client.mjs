@@ -150,7 +150,16 @@ await r.group('websocket: connect, reload on change, reconnect after restart', a
   t.ok(true, 'server stopped: "[WDS] Disconnected!"');
   server = startDevserve(root, port);
   await server.ready;
-  await waitFor('a reload after reconnecting', async () => (await marker(p.page)) === undefined, 20000);
+  const seen = p.requests.length;
+  try {
+    await waitFor('a reload after reconnecting', async () => (await marker(p.page)) === undefined, 20000);
+  } catch (e) {
+    // Say what the client and the server did meanwhile, so a failure here can be told apart:
+    // no retry at all, retries refused, or a connection that never got its `ok`.
+    const requests = p.requests.slice(seen).join(', ') || 'none';
+    throw new Error(`${e.message}; requests since the restart: ${requests}; last console lines: `
+      + `${p.logs.slice(-6).join(' | ')}; server: ${server.output().slice(-400)}`);
+  }
   t.ok(true, 'server restarted on the same port: the client reconnected and reloaded');
   await p.page.close();
   await stop(server);
