@@ -7,7 +7,10 @@
 //! broadcast connection set): `--sessions` idle WebSocket sessions (default
 //! 10,000) on `/broadcast`, the server's resident memory per session, and the
 //! time from one client's message until every session has it (median of
-//! `--rounds`). Server on CPU 0, this client on CPU 1.
+//! `--rounds`, the two servers taking turns round by round), with the
+//! server's user and kernel CPU time per broadcast. Servers on CPU 0, this
+//! client on CPU 1; the sessions are read by a lean hand-written reader
+//! (`support/raw_ws.rs`) so the client does not time itself.
 //!
 //! Dev server: `--clients` clients (default 1,000; half WebSocket, half
 //! xhr-streaming) on a release devserve's `/sockjs-node`: RSS per client,
@@ -59,7 +62,7 @@ fn main() -> std::process::ExitCode {
 async fn run() -> Result<(), BenchError> {
     let flags = Flags::parse(&["sessions", "rounds", "clients", "leave-wait", "server"])?;
     let leave_wait = Duration::from_secs(flags.get("leave-wait", 35)?);
-    let sessions: usize = flags.get("sessions", 10_000)?;
+    let mut sessions: usize = flags.get("sessions", 10_000)?;
     let rounds: usize = flags.get("rounds", 5)?.max(1);
     let clients: usize = flags.get("clients", 1_000)?;
     let which = flags.text("server", "both");
@@ -67,21 +70,36 @@ async fn run() -> Result<(), BenchError> {
         return Err("--server must be both, devserve or sockjs-node".into());
     }
     let limit = raise_fd_limit();
-    if limit < (sessions.max(clients) + 100) as u64 {
+    // Both servers keep their sessions open while they take turns; when
+    // the open-file limit cannot hold both, each gets half of it.
+    let servers = if which == "both" { 2 } else { 1 };
+    let room = usize::try_from(limit)
+        .unwrap_or(usize::MAX)
+        .saturating_sub(200)
+        / servers;
+    if sessions > room && room >= 1000 {
+        println!(
+            "bench_sockjs: open-file limit {limit}: {room} sessions per server, so both stay open"
+        );
+        sessions = room;
+    }
+    if limit < ((sessions * servers).max(clients) + 100) as u64 {
         return Err(
             format!("open-file limit {limit} is below the session count (ulimit -n)").into(),
         );
     }
-    let ours = match which.as_str() {
-        _ if sessions == 0 => None,
-        "sockjs-node" => None,
-        _ => Some(fan_out(start_test_server()?, sessions, rounds).await?),
-    };
-    let theirs = match which.as_str() {
-        _ if sessions == 0 => None,
-        "devserve" => None,
-        _ => Some(fan_out(start_sockjs_node()?, sessions, rounds).await?),
-    };
+    let mut loaded = Vec::new();
+    if sessions > 0 && which != "sockjs-node" {
+        loaded.push(open_sessions(start_test_server()?, sessions).await?);
+    }
+    if sessions > 0 && which != "devserve" {
+        loaded.push(open_sessions(start_sockjs_node()?, sessions).await?);
+    }
+    let mut results = alternate_rounds(loaded, rounds).await?.into_iter();
+    let ours = (sessions > 0 && which != "sockjs-node")
+        .then(|| results.next())
+        .flatten();
+    let theirs = results.next();
     let mut rows = match (&ours, &theirs) {
         (None, None) => Vec::new(),
         _ => fan_out_rows(ours.as_ref(), theirs.as_ref()),
@@ -169,13 +187,24 @@ struct FanOut {
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// Opens `sessions` WebSocket sessions on `/broadcast`, then times
-/// `rounds` broadcasts sent by one more session.
-async fn fan_out(
+/// A server with its sessions open, ready for broadcast rounds.
+struct Loaded {
+    target: Target,
+    sender: Ws,
+    readers: Vec<JoinHandle<()>>,
+    tally: Arc<Tally>,
+    sessions: usize,
+    kib_per_session: f64,
+    times: Vec<Duration>,
+    cpu: (Duration, Duration),
+}
+
+/// Opens `sessions` WebSocket sessions on `/broadcast` plus one sender,
+/// and measures the server's memory per session.
+async fn open_sessions(
     target: impl std::future::Future<Output = Result<Target, BenchError>>,
     sessions: usize,
-    rounds: usize,
-) -> Result<FanOut, BenchError> {
+) -> Result<Loaded, BenchError> {
     let mut target = target.await?;
     let addr = target.addr;
     let path = |i: usize| format!("/broadcast/000/s{i}/websocket");
@@ -214,43 +243,80 @@ async fn fan_out(
         target.name,
         sessions + 1
     );
+    Ok(Loaded {
+        target,
+        sender,
+        readers,
+        tally,
+        sessions,
+        kib_per_session,
+        times: Vec::new(),
+        cpu: (Duration::ZERO, Duration::ZERO),
+    })
+}
 
-    let mut times = Vec::with_capacity(rounds);
-    let cpu_before = cpu_time(pid);
-    for round in 0..rounds {
-        let seen = tally.messages();
+impl Loaded {
+    /// One broadcast: the time until every session has it, and the
+    /// server's CPU time for it.
+    async fn round(&mut self, round: usize) -> Result<(), BenchError> {
+        let pid = self.target.guard.pid();
+        let seen = self.tally.messages();
+        let before = cpu_time(pid);
         let t0 = Instant::now();
-        sender
+        self.sender
             .send(Message::text(format!("[\"round {round}\"]")))
             .await?;
         let last = tokio::time::timeout(
             Duration::from_secs(30),
-            tally.until_messages(seen + sessions),
+            self.tally.until_messages(seen + self.sessions),
         )
         .await?;
-        times.push(last - t0);
+        self.times.push(last - t0);
+        // Let the server finish its side (writes queued behind the last
+        // delivery) before reading its CPU time.
         tokio::time::sleep(Duration::from_millis(200)).await;
+        let after = cpu_time(pid);
+        self.cpu.0 += after.user.saturating_sub(before.user);
+        self.cpu.1 += after.system.saturating_sub(before.system);
+        Ok(())
     }
-    let cpu_after = cpu_time(pid);
-    let per_round = |a: Duration, b: Duration| a.saturating_sub(b) / rounds as u32;
-    let cpu_per_broadcast = (
-        per_round(cpu_after.user, cpu_before.user),
-        per_round(cpu_after.system, cpu_before.system),
-    );
-    times.sort();
-    let fan = FanOut {
-        cpu_per_broadcast,
-        sessions,
-        kib_per_session,
-        broadcast_median: times[times.len() / 2],
-        broadcast_worst: times[times.len() - 1],
-    };
-    println!(
-        "{}: broadcast to {sessions}: median {:.1?}, worst {:.1?}; server CPU per broadcast {:.1?} user + {:.1?} kernel",
-        target.name, fan.broadcast_median, fan.broadcast_worst, cpu_per_broadcast.0, cpu_per_broadcast.1
-    );
-    readers.iter().for_each(JoinHandle::abort);
-    Ok(fan)
+
+    fn finish(mut self) -> FanOut {
+        self.times.sort();
+        let rounds = self.times.len().max(1) as u32;
+        let fan = FanOut {
+            sessions: self.sessions,
+            kib_per_session: self.kib_per_session,
+            broadcast_median: self.times[self.times.len() / 2],
+            broadcast_worst: self.times[self.times.len() - 1],
+            cpu_per_broadcast: (self.cpu.0 / rounds, self.cpu.1 / rounds),
+        };
+        println!(
+            "{}: broadcast to {}: median {:.1?}, worst {:.1?}; server CPU per broadcast {:.1?} user + {:.1?} kernel",
+            self.target.name,
+            fan.sessions,
+            fan.broadcast_median,
+            fan.broadcast_worst,
+            fan.cpu_per_broadcast.0,
+            fan.cpu_per_broadcast.1
+        );
+        self.readers.iter().for_each(JoinHandle::abort);
+        fan
+    }
+}
+
+/// Broadcast rounds alternating between the loaded servers, so both see
+/// the same machine; each one's results.
+async fn alternate_rounds(
+    mut loaded: Vec<Loaded>,
+    rounds: usize,
+) -> Result<Vec<FanOut>, BenchError> {
+    for round in 0..rounds {
+        for server in &mut loaded {
+            server.round(round).await?;
+        }
+    }
+    Ok(loaded.into_iter().map(Loaded::finish).collect())
 }
 
 fn fan_out_rows(ours: Option<&FanOut>, theirs: Option<&FanOut>) -> Vec<Row> {
