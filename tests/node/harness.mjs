@@ -1,11 +1,14 @@
-// Shared helpers for the sockjs-client real-client tests
-// (sockjs_client_node.mjs, sockjs_client_browser.mjs). Not a test by itself.
+// Shared helpers for the Node test scripts (the sockjs-client real-client tests, the
+// webpack-dev-server client tests, hmr.mjs, https_browser.mjs). Not a test by itself.
 //
 // - reads the server base URL from env SOCKJS_BASE_URL
 // - a tiny sequential check runner: prints one line per check
 //   ("ok - ..." / "not ok - ..."), a closing "N passed, N failed" line,
 //   and exits 0 only if every check passed
 // - an overall watchdog so a run can never hang
+// - a free port, and a polling wait on observable state
+
+import net from 'node:net';
 
 export function baseUrlFromEnv() {
   const raw = process.env.SOCKJS_BASE_URL;
@@ -82,6 +85,34 @@ export function withTimeout(promise, ms, what) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// A free loopback port (the OS picks one; it is closed again before use).
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
+    srv.on('error', reject);
+  });
+}
+
+// Polls `check` every `every` ms until it returns something truthy (returned), or throws
+// "timed out waiting for <what>" after `ms`. With `tolerateErrors`, a check that throws
+// (a page mid-navigation) counts as not yet.
+export async function waitFor(what, check, ms = 15000, { every = 25, tolerateErrors = false } = {}) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    let value;
+    try {
+      value = await check();
+    } catch (e) {
+      if (!tolerateErrors) throw e;
+      value = null;
+    }
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(every);
+  }
+}
 
 // Sequential check runner.
 //   const r = createRunner('sockjs-client node', { overallMs: 120000, onAbort });

@@ -12,11 +12,10 @@
 import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRunner, sleep } from './harness.mjs';
+import { createRunner, freePort, sleep, waitFor as waitUntil } from './harness.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = process.env.DEVSERVE_BIN;
@@ -25,23 +24,8 @@ const FIXTURE = path.join(REPO, 'tests', 'fixtures', 'hmr');
 const WEBPACK = path.join(REPO, 'node_modules', '.bin', 'webpack');
 const TRANSPORTS = (process.env.HMR_TRANSPORTS || 'ws,sockjs').split(',');
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
-    srv.on('error', reject);
-  });
-}
 
-async function waitFor(what, check, ms = 20000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
+const waitFor = (what, check, ms = 20000) => waitUntil(what, check, ms);
 
 const children = [];
 

@@ -9,11 +9,10 @@
 import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRunner, sleep } from './harness.mjs';
+import { createRunner, freePort, sleep, waitFor as waitUntil } from './harness.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = process.env.DEVSERVE_BIN;
@@ -21,24 +20,8 @@ const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const SOCKJS = path.join(REPO, 'node_modules', 'sockjs-client', 'dist', 'sockjs.min.js');
 const page = (v) => `<!doctype html><html><head><link rel="icon" href="data:,"></head><body><h1 id="v">${v}</h1></body></html>`;
 
-async function waitFor(what, check, ms = 15000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    let value;
-    try { value = await check(); } catch (e) { value = null; }
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
+const waitFor = (what, check, ms = 15000) => waitUntil(what, check, ms, { tolerateErrors: true });
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
-    srv.on('error', reject);
-  });
-}
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'devserve-https-'));
 const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'devserve-cert-'));

@@ -17,11 +17,10 @@
 import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRunner, sleep } from './harness.mjs';
+import { createRunner, freePort, sleep, waitFor as waitUntil } from './harness.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = process.env.DEVSERVE_BIN;
@@ -31,23 +30,8 @@ const HTTPS = process.env.DEVSERVE_HTTPS === '1';
 const SCHEME = HTTPS ? 'https' : 'http';
 const CACHE = HTTPS ? fs.mkdtempSync(path.join(os.tmpdir(), 'devserve-cert-')) : null;
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
-    srv.on('error', reject);
-  });
-}
 
-async function waitFor(what, check, ms = 10000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+const waitFor = (what, check, ms = 10000) => waitUntil(what, check, ms, { every: 50 });
 
 const children = [];
 
