@@ -6,9 +6,15 @@
 //   ("ok - ..." / "not ok - ..."), a closing "N passed, N failed" line,
 //   and exits 0 only if every check passed
 // - an overall watchdog so a run can never hang
-// - a free port, and a polling wait on observable state
+// - Chromium's path and flags, stopping a spawned server, a free port, and a polling wait
+//   on observable state
 
 import net from 'node:net';
+
+// Debian's Chromium (never downloaded), and the flags every browser test starts it with.
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 export function baseUrlFromEnv() {
   const raw = process.env.SOCKJS_BASE_URL;
@@ -85,6 +91,15 @@ export function withTimeout(promise, ms, what) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Ends a spawned devserve with SIGINT and waits for it to exit (5 s at most); nothing to
+// do when it has already ended, by exit code or by signal.
+export async function stopChild(child) {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGINT');
+  await Promise.race([exited, sleep(5000)]);
+}
 
 // A free loopback port (the OS picks one; it is closed again before use).
 export function freePort() {

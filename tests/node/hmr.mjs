@@ -15,11 +15,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRunner, freePort, sleep, waitFor as waitUntil } from './harness.mjs';
+import { CHROMIUM, CHROMIUM_ARGS, createRunner, freePort, stopChild, waitFor as waitUntil } from './harness.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = process.env.DEVSERVE_BIN;
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const FIXTURE = path.join(REPO, 'tests', 'fixtures', 'hmr');
 const WEBPACK = path.join(REPO, 'node_modules', '.bin', 'webpack');
 const TRANSPORTS = (process.env.HMR_TRANSPORTS || 'ws,sockjs').split(',');
@@ -39,12 +38,7 @@ function run(cmd, args, env = {}) {
   return child;
 }
 
-async function stop(child) {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGINT');
-  await Promise.race([exited, sleep(5000)]);
-}
+const stop = stopChild;
 
 // A copy of the fixture project in a temp folder; dist/ starts with the page.
 function project() {
@@ -85,8 +79,7 @@ await r.group('setup', async (t) => {
   userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'devserve-chromium-'));
   context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM, headless: true, timeout: 60000,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: CHROMIUM_ARGS,
   });
   t.ok(context, 'chromium launched');
 }, 90000);

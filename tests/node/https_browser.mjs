@@ -12,11 +12,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRunner, freePort, sleep, waitFor as waitUntil } from './harness.mjs';
+import { CHROMIUM, CHROMIUM_ARGS, createRunner, freePort, sleep, waitFor as waitUntil } from './harness.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = process.env.DEVSERVE_BIN;
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const SOCKJS = path.join(REPO, 'node_modules', 'sockjs-client', 'dist', 'sockjs.min.js');
 const page = (v) => `<!doctype html><html><head><link rel="icon" href="data:,"></head><body><h1 id="v">${v}</h1></body></html>`;
 
@@ -56,9 +55,7 @@ await r.group('setup', async (t) => {
   t.ok(out.includes(path.join(cache, 'devserve')), 'the banner says where the certificate is', out);
   context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM, headless: true, timeout: 60000,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--ignore-certificate-errors'],
+    args: [...CHROMIUM_ARGS, '--ignore-certificate-errors'],
   });
   t.ok(context, 'chromium launched');
 }, 90000);

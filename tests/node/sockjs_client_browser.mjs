@@ -42,12 +42,12 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 import {
-  baseUrlFromEnv, createRunner, describeMismatch, ECHO_MESSAGES, FOLLOW_UP, sleep, withTimeout,
+  baseUrlFromEnv, CHROMIUM, CHROMIUM_ARGS, createRunner, describeMismatch, ECHO_MESSAGES, FOLLOW_UP, sleep,
+  withTimeout,
 } from './harness.mjs';
 
 const BASE = baseUrlFromEnv();
 const OVERALL_MS = parseInt(process.env.SOCKJS_TEST_TIMEOUT_MS || '150000', 10);
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const TRANSPORTS = ['websocket', 'xhr-streaming', 'xhr-polling', 'eventsource', 'htmlfile',
   'jsonp-polling', 'iframe-eventsource', 'iframe-htmlfile', 'iframe-xhr-polling'];
 
@@ -175,8 +175,7 @@ await r.group('setup', async (t) => {
     executablePath: CHROMIUM,
     headless: true,
     timeout: 60000,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: CHROMIUM_ARGS,
   });
   t.ok(context, `chromium ${context.browser() ? context.browser().version() : ''} launched`.trim());
 }, 70000);

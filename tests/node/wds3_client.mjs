@@ -20,11 +20,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRunner, freePort, sleep, waitFor as waitUntil } from './harness.mjs';
+import { CHROMIUM, CHROMIUM_ARGS, createRunner, freePort, stopChild, waitFor as waitUntil } from './harness.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = process.env.DEVSERVE_BIN;
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const BUNDLE = path.join(REPO, 'node_modules', 'webpack-dev-server-3', 'client', 'index.bundle.js');
 const HTTPS = process.env.DEVSERVE_HTTPS === '1';
 const SCHEME = HTTPS ? 'https' : 'http';
@@ -49,12 +48,7 @@ function startDevserve(root, port, extra = []) {
   return child;
 }
 
-async function stop(child) {
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGINT');
-  await Promise.race([exited, sleep(5000)]);
-}
+const stop = stopChild;
 
 let context;
 let userDataDir;
@@ -75,9 +69,7 @@ await r.group('setup', async (t) => {
   userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'devserve-chromium-'));
   context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM, headless: true, timeout: 60000,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      ...(HTTPS ? ['--ignore-certificate-errors'] : [])],
+    args: [...CHROMIUM_ARGS, ...(HTTPS ? ['--ignore-certificate-errors'] : [])],
   });
   t.ok(context, 'chromium launched');
 }, 90000);

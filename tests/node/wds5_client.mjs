@@ -14,11 +14,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRunner, freePort, sleep, waitFor as waitUntil } from './harness.mjs';
+import { CHROMIUM, CHROMIUM_ARGS, createRunner, freePort, stopChild, waitFor as waitUntil } from './harness.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = process.env.DEVSERVE_BIN;
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const WEBPACK = path.join(REPO, 'node_modules', '.bin', 'webpack');
 const CONFIG = path.join(REPO, 'tests', 'fixtures', 'wds5-static', 'webpack.config.js');
 const TRANSPORTS = (process.env.WDS5_TRANSPORTS || 'ws,sockjs').split(',');
@@ -39,12 +38,7 @@ function startDevserve(root, port) {
   return child;
 }
 
-async function stop(child) {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGINT');
-  await Promise.race([exited, sleep(5000)]);
-}
+const stop = stopChild;
 
 function page(heading) {
   return `<!doctype html><html><body><h1 id="v">${heading}</h1><script src="/wds-client.js"></script></body></html>`;
@@ -78,8 +72,7 @@ await r.group('setup', async (t) => {
   userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'devserve-chromium-'));
   context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM, headless: true, timeout: 60000,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: CHROMIUM_ARGS,
   });
   t.ok(context, 'chromium launched');
 }, 90000);
