@@ -323,8 +323,9 @@ async fn a_backend_that_is_down_or_slow_gets_502_or_504_and_devserve_keeps_servi
     server.shutdown().await;
 }
 
-/// A backend that sends a head, part of the body, then closes.
-async fn truncating_backend() -> SocketAddr {
+/// A raw backend: on each connection it reads once (the request head),
+/// writes `answer` as it is, and closes without reading more.
+async fn scripted_backend(answer: &'static [u8]) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {
@@ -333,9 +334,7 @@ async fn truncating_backend() -> SocketAddr {
                 use tokio::io::{AsyncReadExt, AsyncWriteExt};
                 let mut head = [0u8; 4096];
                 let _ = tcp.read(&mut head).await;
-                let _ = tcp
-                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly part")
-                    .await;
+                let _ = tcp.write_all(answer).await;
             });
         }
     });
@@ -345,7 +344,9 @@ async fn truncating_backend() -> SocketAddr {
 #[tokio::test]
 async fn a_backend_that_closes_mid_response_ends_only_that_response() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let backend = truncating_backend().await;
+    // A head, part of the body, then the connection closes.
+    let backend =
+        scripted_backend(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly part").await;
     let (server, _root) = devserve_with(&[format!("/api=http://{backend}")], WAIT).await;
     let addr = server.local_addr();
 
@@ -373,19 +374,10 @@ async fn a_backend_that_closes_mid_response_ends_only_that_response() {
 async fn a_large_upload_to_a_backend_that_stops_reading_gets_an_answer() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     // The backend answers 413 after the head and closes without reading the body.
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let backend = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        while let Ok((mut tcp, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut head = [0u8; 4096];
-                let _ = tcp.read(&mut head).await;
-                let _ = tcp
-                    .write_all(b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-                    .await;
-            });
-        }
-    });
+    let backend = scripted_backend(
+        b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    )
+    .await;
     let (server, _root) = devserve_with(&[format!("/api=http://{backend}")], WAIT).await;
     let addr = server.local_addr();
     let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
