@@ -46,6 +46,7 @@ pub mod inject;
 pub mod protocol;
 mod proxy;
 mod reload;
+mod response_headers;
 mod router;
 mod server;
 pub mod sockjs;

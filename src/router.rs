@@ -18,11 +18,12 @@ use crate::editor::{Editor, OPEN_EDITOR_PATH};
 use crate::event::Event;
 use crate::guard::{self, Authority, GuardPolicy, Rejection};
 use crate::proxy::{self, Forwarded, Proxy};
+use crate::response_headers::{self, CommonHeaders};
 use crate::sockjs::SockJsServer;
 use crate::static_files::{Outcome, StaticFiles};
 use crate::wds5_socket::{self, Wds5Route, Wds5Socket};
 use http::request::Parts;
-use http::{header, HeaderName, HeaderValue, Request, Response};
+use http::{header, HeaderValue, Request, Response};
 use hyper::body::Incoming;
 use std::collections::HashSet;
 use std::future::Future;
@@ -36,9 +37,6 @@ const ASSET_PREFIX: &str = "/__devserve/";
 /// Refused host names told to the embedder at most (a hostile page could
 /// send endless names).
 const MAX_REFUSED_HOSTS: usize = 64;
-/// `Cross-Origin-Resource-Policy` (not among `http`'s named headers).
-const CROSS_ORIGIN_RESOURCE_POLICY: HeaderName =
-    HeaderName::from_static("cross-origin-resource-policy");
 /// What the page of a refused host says (never the name itself).
 const UNKNOWN_HOST_HINT: &str =
     "devserve answers requests for localhost, *.localhost, IP addresses \
@@ -79,7 +77,8 @@ pub(crate) struct Router {
     pub(crate) sockjs: SockJsServer,
     pub(crate) wds5: Wds5Socket,
     pub(crate) policy: GuardPolicy,
-    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
+    /// What every response carries (the static files build it in already).
+    pub(crate) common: CommonHeaders,
     pub(crate) cors: bool,
     pub(crate) fallback: Option<Fallback>,
     pub(crate) proxy: Option<Proxy>,
@@ -188,13 +187,13 @@ impl Router {
         let negotiated = self.compress.as_ref().map(|c| c.prepare(&mut parts));
         match self.static_files.lookup(&parts).await {
             Outcome::Hit(response) => {
-                let response = match (&self.compress, negotiated) {
+                // The files' answers carry the common headers already.
+                match (&self.compress, negotiated) {
                     (Some(compressor), Some(negotiated)) => {
                         compressor.finish(negotiated, response).await
                     }
                     _ => response,
-                };
-                self.finish(response, self.cors)
+                }
             }
             Outcome::Miss(miss) => match &self.fallback {
                 Some(fallback) => {
@@ -205,10 +204,7 @@ impl Router {
                 None if client_assets::is_favicon_request(&parts) => {
                     self.finish(client_assets::favicon(&parts), self.cors)
                 }
-                None => {
-                    let response = self.static_files.render_miss(miss, &parts);
-                    self.finish(response, self.cors)
-                }
+                None => self.static_files.render_miss(miss, &parts),
             },
         }
     }
@@ -244,39 +240,33 @@ impl Router {
 
     /// Decide where `parts` goes: the gates, then the path.
     fn route(&self, parts: &Parts) -> Route {
-        let authority = match guard::check_host(parts, &self.policy) {
-            Ok(authority) => authority,
+        let gated = match guard::host_gate(parts, &self.policy) {
+            Ok(gated) => gated,
             Err(rejection) => return Route::Refused(rejection),
         };
         if let Err(rejection) = guard::check_sec_fetch(parts) {
             return Route::Refused(rejection);
         }
+        let origin_gate =
+            |route: Route| match guard::check_origin(parts, &gated.to_authority(), &self.policy) {
+                Ok(()) => route,
+                Err(rejection) => Route::Refused(rejection),
+            };
         let path = parts.uri.path();
         if self.sockjs.matches(path) {
-            return match guard::check_origin(parts, &authority, &self.policy) {
-                Ok(()) => Route::LiveReload,
-                Err(rejection) => Route::Refused(rejection),
-            };
+            return origin_gate(Route::LiveReload);
         }
         if let Some(route) = wds5_socket::route(path) {
-            return match guard::check_origin(parts, &authority, &self.policy) {
-                Ok(()) => Route::Wds5(route),
-                Err(rejection) => Route::Refused(rejection),
-            };
+            return origin_gate(Route::Wds5(route));
         }
         if path == OPEN_EDITOR_PATH {
-            return Route::OpenEditor(authority);
+            return Route::OpenEditor(gated.to_authority());
         }
         if let Some(name) = path.strip_prefix(ASSET_PREFIX) {
             return client_assets::lookup(name).map_or(Route::Files, Route::ClientAsset);
         }
         match self.proxy.as_ref().and_then(|p| p.rule_for(path)) {
-            Some(rule) if proxy::is_upgrade(parts) => {
-                match guard::check_origin(parts, &authority, &self.policy) {
-                    Ok(()) => Route::Proxy(rule.clone()),
-                    Err(rejection) => Route::Refused(rejection),
-                }
-            }
+            Some(rule) if proxy::is_upgrade(parts) => origin_gate(Route::Proxy(rule.clone())),
             Some(rule) => Route::Proxy(rule.clone()),
             None if self.cors && is_preflight(parts) => Route::Preflight,
             None => Route::Files,
@@ -285,25 +275,7 @@ impl Router {
 
     /// Headers every response carries.
     fn finish(&self, mut response: Response<ResponseBody>, cors: bool) -> Response<ResponseBody> {
-        let headers = response.headers_mut();
-        headers.insert(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        );
-        if cors {
-            headers.insert(
-                header::ACCESS_CONTROL_ALLOW_ORIGIN,
-                HeaderValue::from_static("*"),
-            );
-        } else {
-            headers.insert(
-                CROSS_ORIGIN_RESOURCE_POLICY,
-                HeaderValue::from_static("same-origin"),
-            );
-        }
-        for (name, value) in &self.headers {
-            headers.insert(name.clone(), value.clone());
-        }
+        response_headers::apply(response.headers_mut(), self.common.get(cors));
         response
     }
 }

@@ -155,6 +155,35 @@ async fn ranges_small_files_images_head_and_live_reload_are_never_compressed() {
     server.shutdown().await;
 }
 
+/// Every `Vary` value of `response`.
+fn vary_values(response: &RawResponse) -> Vec<&str> {
+    response
+        .headers
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("vary"))
+        .map(|(_, value)| value.as_str())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_file_says_once_that_it_varies_whether_read_or_cached() {
+    let (root, script) = site();
+    let server = start(root.path(), true).await;
+    let addr = server.local_addr();
+    // The first answer reads the file, later ones come from the cache.
+    for round in 0..3 {
+        let plain = get(addr, "/app.js", &[]).await;
+        assert_eq!(plain.text(), script, "round {round}");
+        assert_eq!(vary_values(&plain), ["accept-encoding"], "round {round}");
+        let br = get(addr, "/app.js", &[("Accept-Encoding", "br")]).await;
+        assert_eq!(br.header("content-encoding"), Some("br"), "round {round}");
+        assert_eq!(vary_values(&br), ["accept-encoding"], "round {round}");
+        let png = get(addr, "/photo.png", &[("Accept-Encoding", "br")]).await;
+        assert!(vary_values(&png).is_empty(), "round {round}");
+    }
+    server.shutdown().await;
+}
+
 #[tokio::test]
 async fn no_compress_serves_everything_as_it_is() {
     let (root, script) = site();

@@ -24,8 +24,9 @@ use http::request::Parts;
 use http::{Response, StatusCode};
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;
+pub(crate) use negotiate::worth_compressing;
 pub(crate) use negotiate::Encoding;
-use negotiate::{base_tags, negotiate, variant_tag, worth_compressing};
+use negotiate::{base_tags, negotiate, variant_tag};
 use std::io::{self, Write as _};
 use tokio_util::io::{ReaderStream, StreamReader};
 
@@ -39,6 +40,9 @@ const BLOCKING_ABOVE: usize = 32 * 1024;
 const BROTLI_QUALITY: u32 = 5;
 /// gzip level.
 const GZIP_LEVEL: u32 = 6;
+
+/// `Vary: Accept-Encoding`, on every response whose encoding depends on the request.
+pub(crate) const VARY_ENCODING: HeaderValue = HeaderValue::from_static("accept-encoding");
 
 /// What [`Compressor::prepare`] learned from the request.
 #[derive(Debug, Clone, Copy)]
@@ -90,12 +94,15 @@ impl Compressor {
         mut response: Response<ResponseBody>,
     ) -> Response<ResponseBody> {
         let status = response.status();
+        let varies = varies_by_encoding(response.headers());
+        if varies && negotiated.encoding.is_none() {
+            // Decided where it was built (a cached file's 200): nothing to do.
+            return response;
+        }
         let candidate = worth_compressing(status, response.headers());
         let revalidated = status == StatusCode::NOT_MODIFIED;
-        if candidate || revalidated {
-            response
-                .headers_mut()
-                .append(header::VARY, HeaderValue::from_static("accept-encoding"));
+        if (candidate || revalidated) && !varies {
+            response.headers_mut().append(header::VARY, VARY_ENCODING);
         }
         let Some(encoding) = negotiated.encoding else {
             return response;
@@ -173,6 +180,14 @@ impl Compressor {
         }
         Ok(encoded)
     }
+}
+
+/// Whether `headers` already say the response varies by `Accept-Encoding`.
+fn varies_by_encoding(headers: &http::HeaderMap) -> bool {
+    headers
+        .get_all(header::VARY)
+        .iter()
+        .any(|v| v.as_bytes().eq_ignore_ascii_case(VARY_ENCODING.as_bytes()))
 }
 
 /// Give the response the variant's entity tag.

@@ -7,7 +7,7 @@
 //! `Host` header, so everything is parsed here, strictly, from
 //! raw header bytes, and nothing panics on any input.
 //!
-//! - [`check_host`]: every request, WebSocket upgrades included. 400 for a
+//! - [`host_gate`]: every request, WebSocket upgrades included. 400 for a
 //!   missing, empty, duplicated or unparsable authority; 403 for a name that is
 //!   not allowed (DNS rebinding).
 //! - [`check_origin`]: the live-reload endpoint and every WebSocket upgrade,
@@ -15,8 +15,11 @@
 //! - [`check_sec_fetch`]: every request; refuses `<script>`/`<img>` inclusion
 //!   from another site (source theft).
 
+mod authority;
+
 use std::fmt;
-use std::net::{Ipv4Addr, Ipv6Addr};
+
+pub(crate) use authority::{Authority, AuthorityRef, Host};
 
 use http::header::{HeaderName, HOST, ORIGIN};
 use http::request::Parts;
@@ -28,9 +31,6 @@ const CROSS_ORIGIN: &str = "Cross-origin request blocked";
 
 const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
 const SEC_FETCH_MODE: HeaderName = HeaderName::from_static("sec-fetch-mode");
-
-/// Longest authority accepted: a 253-byte name plus `:65535`, with room for brackets.
-const MAX_AUTHORITY_LEN: usize = 270;
 
 /// Which hosts and origins are let through besides the built-in ones.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -107,46 +107,14 @@ impl fmt::Display for Rejection {
 
 impl std::error::Error for Rejection {}
 
-/// The validated authority of a request.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct Authority {
-    /// Lowercase host name without a trailing dot, or an IP address in its
-    /// canonical text form (IPv6 without brackets, e.g. `::1`).
-    pub(crate) host: String,
-    /// The explicit port, if any.
-    pub(crate) port: Option<u16>,
+/// [`host_gate`] with the authority in its owned form.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) fn check_host(parts: &Parts, policy: &GuardPolicy) -> Result<Authority, Rejection> {
+    host_gate(parts, policy).map(AuthorityRef::to_authority)
 }
 
-impl Authority {
-    /// Whether the host is an IP literal, without parsing it again: parsing
-    /// let through only IPv6 addresses (the only hosts with `:`) and names
-    /// whose numeric last label made them a valid dotted IPv4 address.
-    pub(crate) fn is_ip_literal(&self) -> bool {
-        self.host.contains(':')
-            || self
-                .host
-                .rsplit('.')
-                .next()
-                .is_some_and(|last| !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit()))
-    }
-}
-
-impl fmt::Display for Authority {
-    /// `host[:port]`, with brackets around an IPv6 address.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.host.contains(':') {
-            write!(f, "[{}]", self.host)?;
-        } else {
-            f.write_str(&self.host)?;
-        }
-        match self.port {
-            Some(port) => write!(f, ":{port}"),
-            None => Ok(()),
-        }
-    }
-}
-
-/// Host gate (rule 2). Returns the request's validated authority.
+/// Host gate (rule 2). Returns the request's validated authority, borrowed
+/// from the request: the gate allocates nothing for an allowed host.
 ///
 /// The authority comes from an absolute-form request target if there is one
 /// (RFC 9112 §3.2.2), else from the single `Host` header. A `Host` header
@@ -154,7 +122,10 @@ impl fmt::Display for Authority {
 ///
 /// Allowed: `localhost`, `*.localhost`, IP literals, [`GuardPolicy::bound_host`]
 /// and [`GuardPolicy::allowed_hosts`].
-pub(crate) fn check_host(parts: &Parts, policy: &GuardPolicy) -> Result<Authority, Rejection> {
+pub(crate) fn host_gate<'a>(
+    parts: &'a Parts,
+    policy: &GuardPolicy,
+) -> Result<AuthorityRef<'a>, Rejection> {
     let bad = Rejection::BadRequest(INVALID_HOST);
     let mut values = parts.headers.get_all(HOST).iter();
     let header = values.next();
@@ -162,17 +133,18 @@ pub(crate) fn check_host(parts: &Parts, policy: &GuardPolicy) -> Result<Authorit
         return Err(bad);
     }
     let from_header = match header {
-        Some(value) => Some(parse_authority(value.as_bytes()).ok_or(bad)?),
+        Some(value) => Some(authority::parse(value.as_bytes()).ok_or(bad)?),
         None => None,
     };
     let authority = match parts.uri.authority() {
-        Some(target) => parse_authority(target.as_str().as_bytes()).ok_or(bad)?,
+        Some(target) => authority::parse(target.as_str().as_bytes()).ok_or(bad)?,
         None => from_header.ok_or(bad)?,
     };
-    if policy.allows_all_hosts()
-        || authority.is_ip_literal()
-        || host_allowed(&authority.host, policy)
-    {
+    let allowed = match authority.host {
+        Host::Ipv4(_) | Host::Ipv6(_) => true,
+        Host::Name(name) => policy.allows_all_hosts() || name_allowed(name, policy),
+    };
+    if allowed {
         Ok(authority)
     } else {
         Err(Rejection::Forbidden(INVALID_HOST))
@@ -180,7 +152,7 @@ pub(crate) fn check_host(parts: &Parts, policy: &GuardPolicy) -> Result<Authorit
 }
 
 /// Origin gate (rule 3), for the live-reload endpoint and WebSocket upgrades.
-/// `host` is what [`check_host`] returned.
+/// `host` is what [`host_gate`] returned, owned.
 ///
 /// No `Origin` header passes (a non-browser client). `Origin: null`, a
 /// malformed or duplicated header, and any other site are refused. Allowed:
@@ -254,7 +226,19 @@ pub(crate) fn check_sec_fetch(parts: &Parts) -> Result<(), Rejection> {
     }
 }
 
-/// Whether a validated host name (not an IP literal) is allowed by the host gate.
+/// Whether a validated host name as written (any case) is allowed by the
+/// host gate; `localhost` and its subdomains without allocating.
+fn name_allowed(name: &str, policy: &GuardPolicy) -> bool {
+    let bytes = name.as_bytes();
+    let suffix = b".localhost";
+    bytes.eq_ignore_ascii_case(b"localhost")
+        || (bytes.len() > suffix.len()
+            && bytes[bytes.len() - suffix.len()..].eq_ignore_ascii_case(suffix))
+        || host_allowed(&name.to_ascii_lowercase(), policy)
+}
+
+/// Whether a validated lowercase host name (not an IP literal) is allowed
+/// by the host gate.
 fn host_allowed(host: &str, policy: &GuardPolicy) -> bool {
     is_localhost(host)
         || policy
@@ -297,77 +281,9 @@ fn normalize_name(name: &str) -> Option<String> {
     parse_authority(name.trim().as_bytes()).map(|a| a.host)
 }
 
-/// Parse `host[:port]` strictly: a DNS-style name, an IPv4 address or a
-/// bracketed IPv6 address (no zone), and an optional port of 1 to 65535.
+/// Parse `host[:port]` strictly into its owned, normalised form.
 fn parse_authority(bytes: &[u8]) -> Option<Authority> {
-    if bytes.is_empty() || bytes.len() > MAX_AUTHORITY_LEN {
-        return None;
-    }
-    // Visible ASCII only: no spaces, controls or non-ASCII bytes.
-    if !bytes.iter().all(u8::is_ascii_graphic) {
-        return None;
-    }
-    let text = std::str::from_utf8(bytes).ok()?;
-    let (host, port) = if let Some(rest) = text.strip_prefix('[') {
-        let (inner, after) = rest.split_once(']')?;
-        let ip: Ipv6Addr = inner.parse().ok()?;
-        let port = match after {
-            "" => None,
-            _ => Some(after.strip_prefix(':')?),
-        };
-        (ip.to_string(), port)
-    } else {
-        let (name, port) = match text.split_once(':') {
-            Some((name, port)) => (name, Some(port)),
-            None => (text, None),
-        };
-        (parse_host_name(name)?, port)
-    };
-    let port = match port {
-        None => None,
-        Some(p) => Some(parse_port(p)?),
-    };
-    Some(Authority { host, port })
-}
-
-/// 1 to 5 ASCII digits, 1..=65535.
-fn parse_port(p: &str) -> Option<u16> {
-    if p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    p.parse::<u16>().ok().filter(|&n| n != 0)
-}
-
-/// A DNS-style name (letters, digits, `-`, `_`; labels of 1 to 63 bytes; at
-/// most 253 bytes; one trailing dot tolerated and removed) or a dotted IPv4
-/// address. A name whose last label is numeric must be a valid IPv4 address,
-/// so `127.1`, `0x7f.1` or `1.2.3.4.5` are refused rather than treated as names.
-fn parse_host_name(name: &str) -> Option<String> {
-    let name = name.strip_suffix('.').unwrap_or(name);
-    if name.is_empty() || name.len() > 253 {
-        return None;
-    }
-    let lower = name.to_ascii_lowercase();
-    let mut last = "";
-    for label in lower.split('.') {
-        if label.is_empty()
-            || label.len() > 63
-            || !label
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
-            return None;
-        }
-        last = label;
-    }
-    let numeric_last = last.bytes().all(|b| b.is_ascii_digit())
-        || (last.starts_with("0x") && last[2..].bytes().all(|b| b.is_ascii_hexdigit()));
-    if numeric_last {
-        // The parser takes only the canonical dotted form (no leading
-        // zeros, four parts), so what parses is already canonical.
-        lower.parse::<Ipv4Addr>().ok()?;
-    }
-    Some(lower)
+    authority::parse(bytes).map(AuthorityRef::to_authority)
 }
 
 /// A parsed `Origin` (or `allowed_origins` entry): `scheme://host[:port]`.

@@ -18,6 +18,7 @@ use crate::handle::Handle;
 use crate::hub::{Hub, CLOSE_SHUTDOWN};
 use crate::proxy::Proxy;
 use crate::reload::Reload;
+use crate::response_headers::CommonHeaders;
 use crate::router::{Fallback, Router};
 use crate::sockjs::{Options as SockJsOptions, SockJsServer};
 use crate::static_files::{StaticFiles, StaticOptions};
@@ -254,6 +255,10 @@ fn static_options(config: &Config, root: &Path) -> StaticOptions {
         .inject
         .then(|| format!("<script src=\"{CLIENT_PATH}\"></script>"));
     options.injection_version = client_assets::version().to_string();
+    options.vary_encoding = config.serve.compress;
+    options.headers = CommonHeaders::new(&config.serve.headers)
+        .get(config.security.cors)
+        .to_vec();
     options
 }
 
@@ -335,7 +340,7 @@ fn router(config: &Config, parts: Endpoints, events: &broadcast::Sender<Event>) 
         sockjs: parts.sockjs,
         wds5: parts.wds5,
         policy: guard_policy(config),
-        headers: config.serve.headers.clone(),
+        common: CommonHeaders::new(&config.serve.headers),
         cors: config.security.cors,
         fallback: parts.fallback,
         proxy: Proxy::new(&config.proxy, events.clone()),

@@ -44,7 +44,7 @@ mod tests;
 use crate::body::ResponseBody;
 use bytes::Bytes;
 use cache::{FileCache, FileKey};
-use http::header::{self, HeaderMap};
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::request::Parts;
 use http::{Method, Response, StatusCode};
 use plan::{FileFacts, Injection};
@@ -63,6 +63,15 @@ pub enum Outcome {
     Hit(Response<ResponseBody>),
     /// Nothing here for this request.
     Miss(Miss),
+}
+
+/// An answer before [`StaticOptions::headers`]: a cached file's ready 200
+/// (built with them once), or one that still needs them.
+enum Answer {
+    /// Complete as it is.
+    Ready(Response<ResponseBody>),
+    /// Gets the headers on a hit.
+    Built(Outcome),
 }
 
 /// Why static files have no answer for a request.
@@ -103,6 +112,14 @@ pub struct StaticOptions {
     /// Mixed into the (weak) ETag of injected responses, so a new client build invalidates
     /// cached pages. Defaults to `""`.
     pub injection_version: String,
+    /// A compressing layer stands in front of the files: a whole-file 200 it
+    /// may encode then already carries `Vary: Accept-Encoding`, built once per
+    /// file instead of added per response. Defaults to `false`.
+    pub vary_encoding: bool,
+    /// Headers every answer of the files carries, set after their own (a
+    /// server's security headers, the user's extra headers). Each cached
+    /// file's ready 200 has them built in. Defaults to none.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl StaticOptions {
@@ -116,6 +133,8 @@ impl StaticOptions {
             listing: true,
             inject: None,
             injection_version: String::new(),
+            vary_encoding: false,
+            headers: Vec::new(),
         }
     }
 }
@@ -263,19 +282,41 @@ impl StaticFiles {
     /// # drop(response); Ok(()) }
     /// ```
     pub async fn lookup(&self, req: &Parts) -> Outcome {
-        self.lookup_raw(&req.method, req.uri.path(), req.uri.query(), &req.headers)
-            .await
+        let answer = self
+            .lookup_raw(&req.method, req.uri.path(), req.uri.query(), &req.headers)
+            .await;
+        self.complete(answer)
+    }
+
+    /// The outcome of `answer`, a hit with [`StaticOptions::headers`] set.
+    fn complete(&self, answer: Answer) -> Outcome {
+        match answer {
+            Answer::Ready(response) => Outcome::Hit(response),
+            Answer::Built(mut outcome) => {
+                if let Outcome::Hit(response) = &mut outcome {
+                    self.add_headers(response);
+                }
+                outcome
+            }
+        }
+    }
+
+    /// Set [`StaticOptions::headers`] on an answer.
+    fn add_headers(&self, response: &mut Response<ResponseBody>) {
+        crate::response_headers::apply(response.headers_mut(), &self.inner.opts.headers);
     }
 
     /// The page for a miss, exactly as [`Self::serve`] renders it: 404 naming the path, or
     /// 405 with `Allow: GET, HEAD` (HEAD gets the headers only).
     pub fn render_miss(&self, miss: Miss, req: &Parts) -> Response<ResponseBody> {
-        render::miss(
+        let mut response = render::miss(
             miss,
             &req.method,
             req.uri.path(),
             self.inner.opts.inject.as_deref(),
-        )
+        );
+        self.add_headers(&mut response);
+        response
     }
 
     /// [`Self::lookup`] on the raw pieces.
@@ -285,10 +326,10 @@ impl StaticFiles {
         raw_path: &str,
         query: Option<&str>,
         headers: &HeaderMap,
-    ) -> Outcome {
+    ) -> Answer {
         let head = *method == Method::HEAD;
         if *method != Method::GET && !head {
-            return Outcome::Miss(Miss::MethodNotAllowed);
+            return Answer::Built(Outcome::Miss(Miss::MethodNotAllowed));
         }
         let spa = self.inner.opts.spa
             && resolve::accepts_html(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
@@ -318,7 +359,7 @@ impl StaticFiles {
         headers: &HeaderMap,
         route: Option<std::borrow::Cow<'_, [u8]>>,
         spa: bool,
-    ) -> Outcome {
+    ) -> Answer {
         let head = *method == Method::HEAD;
         let generation = self.inner.cache.generation();
         let inner = Arc::clone(&self.inner);
@@ -333,7 +374,7 @@ impl StaticFiles {
             Err(e) => {
                 tracing::error!(error = %e, "path resolution task failed");
                 let page = render::error_page(StatusCode::INTERNAL_SERVER_ERROR, "", head);
-                return Outcome::Hit(page);
+                return Answer::Built(Outcome::Hit(page));
             }
         };
         let request = FileRequest {
@@ -355,9 +396,9 @@ impl StaticFiles {
         request: &FileRequest<'_>,
         raw_path: &str,
         route: Option<(Vec<u8>, u64)>,
-    ) -> Outcome {
+    ) -> Answer {
         let head = *request.method == Method::HEAD;
-        match resolution {
+        let outcome = match resolution {
             Resolution::File {
                 path,
                 mime_path,
@@ -366,14 +407,14 @@ impl StaticFiles {
             } => {
                 let content_type = mime::content_type(&mime_path);
                 let facts = FileFacts::from_metadata(&meta, content_type, self.injection());
-                let served = ServedFile::new(path, facts);
+                let served = ServedFile::new(path, facts, &self.inner.opts);
                 let slot = route.map(|(route, generation)| Slot {
                     route,
                     generation,
                     fallback,
                     mime_path,
                 });
-                self.answer_file(request, &served, None, slot).await
+                return self.answer_file(request, &served, None, slot).await;
             }
             Resolution::Directory { dir, request: path } => {
                 let display = path.display();
@@ -396,7 +437,8 @@ impl StaticFiles {
                     head,
                 ))
             }
-        }
+        };
+        Answer::Built(outcome)
     }
 
     /// Plan and render a file. `content` is the cached body, if any; `slot` says where to
@@ -407,14 +449,14 @@ impl StaticFiles {
         served: &ServedFile,
         mut content: Option<Bytes>,
         slot: Option<Slot>,
-    ) -> Outcome {
+    ) -> Answer {
         let facts = &served.facts;
         let head = *request.method == Method::HEAD;
         let mut plan = plan::plan(facts, request.method, request.headers);
         if content.is_none() && plan.reads_body() && facts.buffered() {
             let bytes = match render::read_small(served.path.clone(), facts.len).await {
                 Ok(bytes) => bytes,
-                Err(e) => return render::io_outcome(&e, &served.path, head),
+                Err(e) => return Answer::Built(render::io_outcome(&e, &served.path, head)),
             };
             if let Some(slot) = slot {
                 self.remember(slot, served, bytes.clone());
@@ -428,11 +470,16 @@ impl StaticFiles {
                 plan = plan::plan_for_len(facts, actual, request.method, request.headers);
             }
         }
+        if let (plan::Plan::Full, Some(bytes)) = (&plan, &content) {
+            if bytes.len() as u64 == facts.len {
+                return Answer::Ready(render::ready(served, bytes.clone()));
+            }
+        }
         let tag = self.inner.opts.inject.as_deref();
-        match render::file(plan, served, content, tag).await {
+        Answer::Built(match render::file(plan, served, content, tag).await {
             Ok(response) => Outcome::Hit(response),
             Err(e) => render::io_outcome(&e, &served.path, head),
-        }
+        })
     }
 
     /// Cache a file that was just read.

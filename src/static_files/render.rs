@@ -6,7 +6,7 @@ use super::cache::Weigh;
 use super::listing;
 use super::plan::{FileFacts, Plan};
 use super::range::RangeDecision;
-use super::{Miss, Outcome};
+use super::{Miss, Outcome, StaticOptions};
 use crate::body::{self, ResponseBody};
 use crate::inject::inject;
 use bytes::Bytes;
@@ -49,8 +49,9 @@ pub(crate) struct ServedFile {
 }
 
 impl ServedFile {
-    /// Header values for `facts` of the file at `path`.
-    pub(crate) fn new(path: PathBuf, facts: FileFacts) -> Self {
+    /// Header values for `facts` of the file at `path`. The ready 200 also
+    /// has `opts`' headers and, when compression may encode it, `Vary`.
+    pub(crate) fn new(path: PathBuf, facts: FileFacts, opts: &StaticOptions) -> Self {
         let etag = facts
             .etag
             .as_ref()
@@ -71,6 +72,10 @@ impl ServedFile {
         let mut ok_headers = served.content_headers();
         ok_headers.insert(header::CONTENT_LENGTH, HeaderValue::from(served.facts.len));
         ok_headers.insert(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF);
+        if opts.vary_encoding && crate::compress::worth_compressing(StatusCode::OK, &ok_headers) {
+            ok_headers.insert(header::VARY, crate::compress::VARY_ENCODING);
+        }
+        crate::response_headers::apply(&mut ok_headers, &opts.headers);
         served.ok_headers = ok_headers;
         served
     }
@@ -142,6 +147,14 @@ impl Weigh for CachedFile {
     }
 }
 
+/// The whole-file 200 of `file` with all of `content`: its ready headers,
+/// cloned.
+pub(crate) fn ready(file: &ServedFile, content: Bytes) -> Response<ResponseBody> {
+    let mut response = Response::new(body::full(content));
+    *response.headers_mut() = file.ok_headers.clone();
+    response
+}
+
 /// Answer `plan` for `file`. `content` is the whole file when the caller has it (from the
 /// cache or a read); otherwise what the plan needs is read or streamed here. `tag` is the
 /// live-reload tag for [`Plan::Injected`].
@@ -181,11 +194,6 @@ pub(crate) async fn file(
             Ok(full(file.content_headers(), out))
         }
         Plan::Full => match content {
-            Some(bytes) if bytes.len() as u64 == facts.len => {
-                let mut res = Response::new(body::full(bytes));
-                *res.headers_mut() = file.ok_headers.clone();
-                Ok(res)
-            }
             Some(bytes) => Ok(full(file.content_headers(), bytes)),
             None if facts.buffered() => Ok(full(file.content_headers(), whole(file, None).await?)),
             None => {

@@ -152,7 +152,7 @@ async fn serve_raw(
     query: Option<&str>,
     headers: &HeaderMap,
 ) -> Response<ResponseBody> {
-    match svc.lookup_raw(method, raw_path, query, headers).await {
+    match svc.complete(svc.lookup_raw(method, raw_path, query, headers).await) {
         Outcome::Hit(response) => response,
         Outcome::Miss(miss) => {
             render::miss(miss, method, raw_path, svc.inner.opts.inject.as_deref())
@@ -896,5 +896,62 @@ async fn cached_answers_match_fresh_ones() -> TestResult {
         }
     }
     assert!(cached.inner.cache.counts().0 > 0, "the cache was used");
+    Ok(())
+}
+
+#[tokio::test]
+async fn every_answer_carries_the_options_headers_and_vary_where_it_may_be_encoded() -> TestResult {
+    let fx = fixture()?;
+    fs::write(fx.root.join("large.js"), "console.log(2);\n".repeat(200))?;
+    fs::write(fx.root.join("large.png"), vec![7u8; 4096])?;
+    let extra = header::HeaderName::from_static("x-extra");
+    let tweak = |o: &mut StaticOptions| {
+        o.vary_encoding = true;
+        o.headers = vec![
+            (extra.clone(), HeaderValue::from_static("1")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ];
+    };
+    let fresh = service(&fx, tweak)?;
+    let cached = cached_service(&fx, cache::DEFAULT_BUDGET, tweak)?;
+    let etag = get(&fresh, "/large.js")
+        .await?
+        .header(header::ETAG)
+        .to_owned();
+    // (method, path, request headers, whether the answer says it varies by encoding)
+    type Case<'a> = (Method, &'a str, Vec<(header::HeaderName, &'a str)>, bool);
+    let cases: Vec<Case<'_>> = vec![
+        (Method::GET, "/large.js", vec![], true),
+        (Method::GET, "/large.png", vec![], false),
+        (Method::GET, "/app.js", vec![], false),
+        (Method::HEAD, "/large.js", vec![], false),
+        (
+            Method::GET,
+            "/large.js",
+            vec![(header::RANGE, "bytes=0-9")],
+            false,
+        ),
+        (
+            Method::GET,
+            "/large.js",
+            vec![(header::IF_NONE_MATCH, &etag)],
+            false,
+        ),
+        (Method::GET, "/nested/", vec![], false),
+        (Method::GET, "/nested", vec![], false),
+        (Method::GET, "/missing.txt", vec![], false),
+    ];
+    for (method, uri, hdrs, varies) in &cases {
+        let want = send_with(&fresh, method.clone(), uri, hdrs).await?;
+        let what = format!("{method} {uri} {hdrs:?}");
+        assert_eq!(want.header(extra.clone()), "1", "{what}");
+        assert_eq!(want.header(header::CACHE_CONTROL), "no-store", "{what}");
+        assert_eq!(want.headers.contains_key(header::VARY), *varies, "{what}");
+        for round in 0..2 {
+            let got = send_with(&cached, method.clone(), uri, hdrs).await?;
+            assert_eq!(got.status, want.status, "{what} (round {round})");
+            assert_eq!(got.headers, want.headers, "{what} (round {round})");
+        }
+    }
     Ok(())
 }
