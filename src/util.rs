@@ -3,6 +3,7 @@
 use crate::body::{self, ResponseBody};
 use http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 use http::{Response, StatusCode};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Mutex, MutexGuard};
 
 /// Lock `mutex`, carrying on with the data when a holder panicked: every
@@ -16,14 +17,41 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// 64-bit FNV-1a over `parts`, each followed by a NUL separator: a small,
 /// stable, non-cryptographic hash for ETags and cache keys.
 pub(crate) fn fnv1a(parts: &[&[u8]]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut hasher = Fnv::default();
     for part in parts {
-        for &b in part.iter().chain([0u8].iter()) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
+        hasher.write(part);
+        hasher.write(&[0]);
+    }
+    hasher.finish()
+}
+
+/// 64-bit FNV-1a as a [`Hasher`]: for maps that every request looks up by a
+/// short key, where SipHash costs more than the lookup. Only for maps whose
+/// keys come from the server (e.g. files that exist), never from requests,
+/// so no request can build a chain of colliding keys.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Fnv(u64);
+
+/// Builds [`Fnv`] hashers for a `HashMap`.
+pub(crate) type FnvBuild = BuildHasherDefault<Fnv>;
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
         }
     }
-    h
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// The one value of a header that must not repeat; absent, repeated or

@@ -19,7 +19,7 @@
 //! are evicted least recently used first (O(1): an intrusive list over a slab); a file goes
 //! with its last route.
 
-use crate::util::lock;
+use crate::util::{lock, FnvBuild};
 use crate::watch::filter::IgnoreMatcher;
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -34,6 +34,17 @@ pub(crate) const DEFAULT_BUDGET: usize = 64 * 1024 * 1024;
 /// hash-table slot with its spare capacity, list links, reference counts).
 const ENTRY_OVERHEAD: usize = 192;
 
+/// Whether `raw` has no `%` escape and no empty segment (`//`): then it is
+/// its own key. One pass, as every request asks.
+fn is_plain_route(raw: &str) -> bool {
+    let mut after_slash = false;
+    raw.bytes().all(|b| {
+        let plain = b != b'%' && !(after_slash && b == b'/');
+        after_slash = b == b'/';
+        plain
+    })
+}
+
 /// The lexical identity of a raw `uri.path()`, computed without touching the file system:
 /// two raw paths get the same key only when [`super::resolve::parse_path`] gives both the same segments and
 /// trailing slash, so a resolution found for one holds for the other (`/a`, `//a` and
@@ -44,7 +55,7 @@ pub(crate) fn route_key(raw: &str) -> Option<Cow<'_, [u8]>> {
     if !raw.starts_with('/') {
         return None;
     }
-    if !raw.contains('%') && !raw.contains("//") {
+    if is_plain_route(raw) {
         return Some(Cow::Borrowed(raw.as_bytes()));
     }
     let mut key = Vec::with_capacity(raw.len());
@@ -122,7 +133,7 @@ struct FileSlot<V> {
 
 #[derive(Debug)]
 struct State<V> {
-    routes: HashMap<Box<[u8]>, usize>,
+    routes: HashMap<Box<[u8]>, usize, FnvBuild>,
     slab: Vec<Option<Route<V>>>,
     free: Vec<usize>,
     /// Most recently used route.
@@ -136,7 +147,7 @@ struct State<V> {
 impl<V> Default for State<V> {
     fn default() -> Self {
         State {
-            routes: HashMap::new(),
+            routes: HashMap::default(),
             slab: Vec::new(),
             free: Vec::new(),
             head: NIL,
