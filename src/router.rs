@@ -12,7 +12,7 @@
 
 use crate::body::ResponseBody;
 use crate::client_assets::{self, Asset, ClientScript};
-use crate::compress::Compressor;
+use crate::compress::{self, Compressor, Encoding, Negotiated};
 use crate::config::ProxyRule;
 use crate::editor::{Editor, OPEN_EDITOR_PATH};
 use crate::event::Event;
@@ -69,6 +69,16 @@ enum Route {
     Preflight,
     /// The served folder, then the fallback.
     Files,
+}
+
+/// What [`Router::ready_file`] found.
+enum Ready<'a> {
+    /// The complete answer.
+    Done(Response<ResponseBody>),
+    /// The answer, to be encoded by the compressor.
+    Encode(Encoding, Response<ResponseBody>, &'a Compressor),
+    /// Not a ready file: the static files decide.
+    No,
 }
 
 /// Everything a request needs; shared by every connection.
@@ -172,7 +182,33 @@ impl Router {
                 self.finish(response, false)
             }
             Route::Preflight => self.finish(preflight(&parts), true),
-            Route::Files => self.files(parts, body, remote).await,
+            Route::Files => {
+                let negotiated = self.compress.as_ref().map(|c| c.prepare(&mut parts));
+                match self.ready_file(&parts, negotiated) {
+                    Ready::Done(response) => response,
+                    Ready::Encode(encoding, response, compressor) => {
+                        Box::pin(compressor.encode(encoding, response)).await
+                    }
+                    Ready::No => Box::pin(self.files(parts, body, remote, negotiated)).await,
+                }
+            }
+        }
+    }
+
+    /// A cached file's whole 200, when that is the answer: settled at once,
+    /// so the common case neither waits nor keeps a large future.
+    fn ready_file(&self, parts: &Parts, negotiated: Option<Negotiated>) -> Ready<'_> {
+        let Some(mut response) = self.static_files.ready(parts) else {
+            return Ready::No;
+        };
+        match (&self.compress, negotiated) {
+            (Some(compressor), Some(negotiated)) => {
+                match compress::settle(negotiated, &mut response) {
+                    Some(encoding) => Ready::Encode(encoding, response, compressor),
+                    None => Ready::Done(response),
+                }
+            }
+            _ => Ready::Done(response),
         }
     }
 
@@ -183,8 +219,8 @@ impl Router {
         mut parts: Parts,
         body: Incoming,
         remote: SocketAddr,
+        negotiated: Option<Negotiated>,
     ) -> Response<ResponseBody> {
-        let negotiated = self.compress.as_ref().map(|c| c.prepare(&mut parts));
         match self.static_files.lookup(&parts).await {
             Outcome::Hit(response) => {
                 // The files' answers carry the common headers already.

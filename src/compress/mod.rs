@@ -93,31 +93,14 @@ impl Compressor {
         negotiated: Negotiated,
         mut response: Response<ResponseBody>,
     ) -> Response<ResponseBody> {
-        let status = response.status();
-        let varies = varies_by_encoding(response.headers());
-        if varies && negotiated.encoding.is_none() {
-            // Decided where it was built (a cached file's 200): nothing to do.
-            return response;
+        match settle(negotiated, &mut response) {
+            Some(encoding) => self.encode(encoding, response).await,
+            None => response,
         }
-        let candidate = worth_compressing(status, response.headers());
-        let revalidated = status == StatusCode::NOT_MODIFIED;
-        if (candidate || revalidated) && !varies {
-            response.headers_mut().append(header::VARY, VARY_ENCODING);
-        }
-        let Some(encoding) = negotiated.encoding else {
-            return response;
-        };
-        if revalidated {
-            retag(&mut response, encoding);
-            return response;
-        }
-        if !candidate || negotiated.head {
-            return response;
-        }
-        self.encode(encoding, response).await
     }
 
-    async fn encode(
+    /// Encode `response`'s body with `encoding`, as [`settle`] asked.
+    pub(crate) async fn encode(
         &self,
         encoding: Encoding,
         response: Response<ResponseBody>,
@@ -180,6 +163,32 @@ impl Compressor {
         }
         Ok(encoded)
     }
+}
+
+/// Everything [`Compressor::finish`] does to `response` short of encoding
+/// it, without waiting: `Vary`, a 304's variant tag. Returns the encoding
+/// to apply when the body is to be encoded.
+pub(crate) fn settle(
+    negotiated: Negotiated,
+    response: &mut Response<ResponseBody>,
+) -> Option<Encoding> {
+    let status = response.status();
+    let varies = varies_by_encoding(response.headers());
+    if varies && negotiated.encoding.is_none() {
+        // Decided where it was built (a cached file's 200): nothing to do.
+        return None;
+    }
+    let candidate = worth_compressing(status, response.headers());
+    let revalidated = status == StatusCode::NOT_MODIFIED;
+    if (candidate || revalidated) && !varies {
+        response.headers_mut().append(header::VARY, VARY_ENCODING);
+    }
+    let encoding = negotiated.encoding?;
+    if revalidated {
+        retag(response, encoding);
+        return None;
+    }
+    (candidate && !negotiated.head).then_some(encoding)
 }
 
 /// Whether `headers` already say the response varies by `Accept-Encoding`.

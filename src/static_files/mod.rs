@@ -319,6 +319,30 @@ impl StaticFiles {
         response
     }
 
+    /// A cached file's whole 200 for `req`, complete with
+    /// [`StaticOptions::headers`], when that is the answer: a GET of a cached
+    /// file with no precondition or range to honour. Nothing to wait for, so
+    /// a caller can answer without an `async` step; `None`: ask [`Self::lookup`].
+    pub(crate) fn ready(&self, req: &Parts) -> Option<Response<ResponseBody>> {
+        if req.method != Method::GET {
+            return None;
+        }
+        let route = cache::route_key(req.uri.path())?;
+        let hit = self.inner.cache.get(&route, self.spa(&req.headers))?;
+        let cached = &hit.value;
+        let facts = &cached.served.facts;
+        let whole = cached.content.len() as u64 == facts.len;
+        let plan = plan::plan(facts, &req.method, &req.headers);
+        (whole && plan == plan::Plan::Full)
+            .then(|| render::ready(&cached.served, cached.content.clone()))
+    }
+
+    /// Whether the history-API fallback applies to a request with `headers`.
+    fn spa(&self, headers: &HeaderMap) -> bool {
+        self.inner.opts.spa
+            && resolve::accepts_html(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()))
+    }
+
     /// [`Self::lookup`] on the raw pieces.
     async fn lookup_raw(
         &self,
@@ -331,8 +355,7 @@ impl StaticFiles {
         if *method != Method::GET && !head {
             return Answer::Built(Outcome::Miss(Miss::MethodNotAllowed));
         }
-        let spa = self.inner.opts.spa
-            && resolve::accepts_html(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
+        let spa = self.spa(headers);
         let route = cache::route_key(raw_path);
         if let Some(hit) = route.as_deref().and_then(|r| self.inner.cache.get(r, spa)) {
             let request = FileRequest {

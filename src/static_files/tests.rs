@@ -955,3 +955,45 @@ async fn every_answer_carries_the_options_headers_and_vary_where_it_may_be_encod
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn ready_answers_only_a_plain_get_of_a_cached_file_and_as_lookup_would() -> TestResult {
+    let fx = fixture()?;
+    let svc = cached_service(&fx, cache::DEFAULT_BUDGET, |_| {})?;
+    let request = |method: Method, uri: &str, header: Option<(header::HeaderName, &str)>| {
+        let mut builder = http::Request::builder().method(method).uri(uri);
+        if let Some((name, value)) = header {
+            builder = builder.header(name, value);
+        }
+        builder.body(()).map(|r| r.into_parts().0)
+    };
+    let plain = request(Method::GET, "/app.js", None)?;
+    assert!(svc.ready(&plain).is_none(), "not cached before a lookup");
+    let Outcome::Hit(looked_up) = svc.lookup(&plain).await else {
+        return Err("a hit".into());
+    };
+    let ready = svc.ready(&plain).ok_or("ready once cached")?;
+    assert_eq!(ready.status(), StatusCode::OK);
+    assert_eq!(ready.headers(), looked_up.headers());
+    assert_eq!(
+        ready.into_body().collect().await?.to_bytes(),
+        "console.log(1)"
+    );
+    let etag = looked_up.headers()[header::ETAG].to_str()?.to_owned();
+    let others = [
+        request(Method::HEAD, "/app.js", None)?,
+        request(Method::GET, "/app.js", Some((header::RANGE, "bytes=0-1")))?,
+        request(Method::GET, "/app.js", Some((header::IF_NONE_MATCH, &etag)))?,
+        request(Method::GET, "/index.html", None)?,
+    ];
+    for parts in &others {
+        let _ = svc.lookup(parts).await;
+        assert!(
+            svc.ready(parts).is_none(),
+            "{} {:?}",
+            parts.method,
+            parts.headers
+        );
+    }
+    Ok(())
+}
