@@ -55,28 +55,50 @@ pub(crate) type Fallback = Arc<
 enum Route {
     /// A gate refused it.
     Refused(Rejection),
-    /// The live-reload endpoint (`/sockjs-node/**`).
-    LiveReload,
-    /// Open in editor, for a request with this (validated) authority.
-    OpenEditor(Authority),
-    /// webpack-dev-server 5's endpoint: `/ws` (plain WebSocket) or `/ws/**` (SockJS).
-    Wds5(Wds5Route),
     /// One of the embedded client files.
     ClientAsset(Asset),
-    /// A proxy rule's backend.
-    Proxy(ProxyRule),
     /// A CORS preflight for the files, with `--cors`.
     Preflight,
     /// The served folder, then the fallback.
     Files,
+    /// An endpoint that reads the request or waits.
+    Endpoint(Endpoint),
+}
+
+/// The routes whose answers are awaited.
+#[derive(Debug)]
+enum Endpoint {
+    /// The live-reload endpoint (`/sockjs-node/**`).
+    LiveReload,
+    /// webpack-dev-server 5's endpoint: `/ws` (plain WebSocket) or `/ws/**` (SockJS).
+    Wds5(Wds5Route),
+    /// Open in editor, for a request with this (validated) authority.
+    OpenEditor(Authority),
+    /// A proxy rule's backend.
+    Proxy(ProxyRule),
+}
+
+/// The answer to a request, as [`Router::dispatch`] gives it.
+pub(crate) enum Answer {
+    /// Complete: nothing to wait for.
+    Now(Response<ResponseBody>),
+    /// After an await, boxed: what hyper keeps per connection stays small.
+    Later(Pin<Box<dyn Future<Output = Response<ResponseBody>> + Send>>),
+}
+
+/// What a logged request was, for its event.
+struct Logged {
+    started: std::time::Instant,
+    method: String,
+    path: String,
 }
 
 /// What [`Router::ready_file`] found.
-enum Ready<'a> {
+enum Ready {
     /// The complete answer.
     Done(Response<ResponseBody>),
     /// The answer, to be encoded by the compressor.
-    Encode(Encoding, Response<ResponseBody>, &'a Compressor),
+    Encode(Encoding, Response<ResponseBody>),
     /// Not a ready file: the static files decide.
     No,
 }
@@ -120,18 +142,33 @@ impl std::fmt::Debug for Router {
 impl Router {
     /// Answer one request from `remote`, and report it when the request
     /// log is on.
-    pub(crate) async fn handle(
-        &self,
-        req: Request<Incoming>,
-        remote: SocketAddr,
-    ) -> Response<ResponseBody> {
+    pub(crate) fn dispatch(self: &Arc<Self>, req: Request<Incoming>, remote: SocketAddr) -> Answer {
         if !self.log_requests {
-            return self.answer(req, remote).await;
+            return self.decide(req, remote);
         }
-        let started = std::time::Instant::now();
-        let method = req.method().to_string();
-        let path = req.uri().path().to_string();
-        let response = self.answer(req, remote).await;
+        let logged = Logged {
+            started: std::time::Instant::now(),
+            method: req.method().to_string(),
+            path: req.uri().path().to_string(),
+        };
+        match self.decide(req, remote) {
+            Answer::Now(response) => {
+                self.log(logged, &response);
+                Answer::Now(response)
+            }
+            Answer::Later(future) => {
+                let this = Arc::clone(self);
+                Answer::Later(Box::pin(async move {
+                    let response = future.await;
+                    this.log(logged, &response);
+                    response
+                }))
+            }
+        }
+    }
+
+    /// Report an answered request.
+    fn log(&self, logged: Logged, response: &Response<ResponseBody>) {
         let bytes = response
             .headers()
             .get(header::CONTENT_LENGTH)
@@ -139,75 +176,91 @@ impl Router {
             .and_then(|v| v.parse().ok())
             .or_else(|| http_body::Body::size_hint(response.body()).exact());
         let _ = self.events.send(Event::Request {
-            method,
-            path,
+            method: logged.method,
+            path: logged.path,
             status: response.status().as_u16(),
             bytes,
-            elapsed: started.elapsed(),
+            elapsed: logged.started.elapsed(),
         });
-        response
     }
 
-    /// The response to one request. Every handler but the static files'
-    /// finds the client's address in the request's extensions; a static hit
-    /// needs none, so only requests leaving the files get it.
-    async fn answer(&self, req: Request<Incoming>, remote: SocketAddr) -> Response<ResponseBody> {
+    /// The response to one request: at once when nothing needs waiting for
+    /// (a refusal, an embedded asset, a preflight, a cached file's 200),
+    /// else a boxed future. Every handler but the static files' finds the
+    /// client's address in the request's extensions.
+    fn decide(self: &Arc<Self>, req: Request<Incoming>, remote: SocketAddr) -> Answer {
         let (mut parts, body) = req.into_parts();
         let route = self.route(&parts);
-        if !matches!(route, Route::Files) {
-            parts.extensions.insert(remote);
-        }
+        let this = Arc::clone(self);
         match route {
-            Route::Refused(rejection) => self.finish(self.refusal(rejection, &parts), false),
-            Route::LiveReload => {
-                let response = Box::pin(self.sockjs.handle(Request::from_parts(parts, body))).await;
-                self.finish(response, false)
-            }
-            Route::Wds5(route) => {
-                let response =
-                    Box::pin(self.wds5.handle(route, Request::from_parts(parts, body))).await;
-                self.finish(response, false)
-            }
-            Route::OpenEditor(authority) => {
-                let response =
-                    Box::pin(self.editor.handle(&parts, body, &authority, self.scheme)).await;
-                self.finish(response, false)
+            Route::Refused(rejection) => {
+                Answer::Now(self.finish(self.refusal(rejection, &parts), false))
             }
             Route::ClientAsset(asset) => {
-                self.finish(asset.respond(&parts.headers, &self.client), false)
+                Answer::Now(self.finish(asset.respond(&parts.headers, &self.client), false))
             }
-            Route::Proxy(rule) => {
-                let response =
-                    Box::pin(self.proxied(&rule, Request::from_parts(parts, body))).await;
-                self.finish(response, false)
-            }
-            Route::Preflight => self.finish(preflight(&parts), true),
+            Route::Preflight => Answer::Now(self.finish(preflight(&parts), true)),
             Route::Files => {
                 let negotiated = self.compress.as_ref().map(|c| c.prepare(&mut parts));
                 match self.ready_file(&parts, negotiated) {
-                    Ready::Done(response) => response,
-                    Ready::Encode(encoding, response, compressor) => {
-                        Box::pin(compressor.encode(encoding, response)).await
+                    Ready::Done(response) => Answer::Now(response),
+                    Ready::Encode(encoding, response) => {
+                        Answer::Later(Box::pin(
+                            async move { this.encode(encoding, response).await },
+                        ))
                     }
-                    Ready::No => Box::pin(self.files(parts, body, remote, negotiated)).await,
+                    Ready::No => Answer::Later(Box::pin(async move {
+                        this.files(parts, body, remote, negotiated).await
+                    })),
                 }
             }
+            Route::Endpoint(endpoint) => {
+                parts.extensions.insert(remote);
+                let req = Request::from_parts(parts, body);
+                Answer::Later(Box::pin(async move { this.endpoint(endpoint, req).await }))
+            }
+        }
+    }
+
+    /// The answer of an endpoint that reads the request or waits.
+    async fn endpoint(&self, endpoint: Endpoint, req: Request<Incoming>) -> Response<ResponseBody> {
+        let response = match endpoint {
+            Endpoint::LiveReload => self.sockjs.handle(req).await,
+            Endpoint::Wds5(route) => self.wds5.handle(route, req).await,
+            Endpoint::OpenEditor(authority) => {
+                let (parts, body) = req.into_parts();
+                self.editor
+                    .handle(&parts, body, &authority, self.scheme)
+                    .await
+            }
+            Endpoint::Proxy(rule) => self.proxied(&rule, req).await,
+        };
+        self.finish(response, false)
+    }
+
+    /// A ready file's body encoded by the compressor.
+    async fn encode(
+        &self,
+        encoding: Encoding,
+        response: Response<ResponseBody>,
+    ) -> Response<ResponseBody> {
+        match &self.compress {
+            Some(compressor) => compressor.encode(encoding, response).await,
+            None => response,
         }
     }
 
     /// A cached file's whole 200, when that is the answer: settled at once,
     /// so the common case neither waits nor keeps a large future.
-    fn ready_file(&self, parts: &Parts, negotiated: Option<Negotiated>) -> Ready<'_> {
+    fn ready_file(&self, parts: &Parts, negotiated: Option<Negotiated>) -> Ready {
         let Some(mut response) = self.static_files.ready(parts) else {
             return Ready::No;
         };
         match (&self.compress, negotiated) {
-            (Some(compressor), Some(negotiated)) => {
-                match compress::settle(negotiated, &mut response) {
-                    Some(encoding) => Ready::Encode(encoding, response, compressor),
-                    None => Ready::Done(response),
-                }
-            }
+            (Some(_), Some(negotiated)) => match compress::settle(negotiated, &mut response) {
+                Some(encoding) => Ready::Encode(encoding, response),
+                None => Ready::Done(response),
+            },
             _ => Ready::Done(response),
         }
     }
@@ -283,27 +336,30 @@ impl Router {
         if let Err(rejection) = guard::check_sec_fetch(parts) {
             return Route::Refused(rejection);
         }
-        let origin_gate =
-            |route: Route| match guard::check_origin(parts, &gated.to_authority(), &self.policy) {
-                Ok(()) => route,
-                Err(rejection) => Route::Refused(rejection),
-            };
+        let origin_gate = |endpoint: Endpoint| match guard::check_origin(
+            parts,
+            &gated.to_authority(),
+            &self.policy,
+        ) {
+            Ok(()) => Route::Endpoint(endpoint),
+            Err(rejection) => Route::Refused(rejection),
+        };
         let path = parts.uri.path();
         if self.sockjs.matches(path) {
-            return origin_gate(Route::LiveReload);
+            return origin_gate(Endpoint::LiveReload);
         }
         if let Some(route) = wds5_socket::route(path) {
-            return origin_gate(Route::Wds5(route));
+            return origin_gate(Endpoint::Wds5(route));
         }
         if path == OPEN_EDITOR_PATH {
-            return Route::OpenEditor(gated.to_authority());
+            return Route::Endpoint(Endpoint::OpenEditor(gated.to_authority()));
         }
         if let Some(name) = path.strip_prefix(ASSET_PREFIX) {
             return client_assets::lookup(name).map_or(Route::Files, Route::ClientAsset);
         }
         match self.proxy.as_ref().and_then(|p| p.rule_for(path)) {
-            Some(rule) if proxy::is_upgrade(parts) => origin_gate(Route::Proxy(rule.clone())),
-            Some(rule) => Route::Proxy(rule.clone()),
+            Some(rule) if proxy::is_upgrade(parts) => origin_gate(Endpoint::Proxy(rule.clone())),
+            Some(rule) => Route::Endpoint(Endpoint::Proxy(rule.clone())),
             None if self.cors && is_preflight(parts) => Route::Preflight,
             None => Route::Files,
         }

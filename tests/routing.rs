@@ -232,3 +232,67 @@ async fn localhost_reaches_devserve_in_both_address_families() {
     assert!(matches!(strict, Err(Error::AddressInUse(_))), "{strict:?}");
     drop(holder);
 }
+
+/// The next request-log event.
+async fn next_request(
+    events: &mut tokio::sync::broadcast::Receiver<devserve::Event>,
+) -> (String, String, u16, Option<u64>) {
+    loop {
+        let event = tokio::time::timeout(WAIT, events.recv())
+            .await
+            .expect("a request event in time")
+            .expect("events open");
+        if let devserve::Event::Request {
+            method,
+            path,
+            status,
+            bytes,
+            ..
+        } = event
+        {
+            return (method, path, status, bytes);
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_request_log_tells_every_kind_of_answer() {
+    let root = temp_dir();
+    write(root.path(), "app.js", "let a = 1;\n");
+    let config = Config {
+        root: root.path().to_path_buf(),
+        addr: "127.0.0.1:0".parse().expect("addr"),
+        log_requests: true,
+        ..Config::default()
+    };
+    let server = Server::start(config).await.expect("start");
+    let addr = server.local_addr();
+    let mut events = server.events();
+    // Read from disk, then answered from the cache, then a 404, a refused
+    // host, an embedded asset and a live-reload endpoint.
+    for _ in 0..2 {
+        assert_eq!(get(addr, "/app.js", &[]).await.status, 200);
+        assert_eq!(
+            next_request(&mut events).await,
+            ("GET".into(), "/app.js".into(), 200, Some(11))
+        );
+    }
+    assert_eq!(get(addr, "/missing.js", &[]).await.status, 404);
+    let (method, path, status, _) = next_request(&mut events).await;
+    assert_eq!(
+        (method.as_str(), path.as_str(), status),
+        ("GET", "/missing.js", 404)
+    );
+    let refused = raw(
+        addr,
+        b"GET /app.js HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert_eq!(refused.status, 403);
+    assert_eq!(next_request(&mut events).await.2, 403);
+    assert_eq!(get(addr, "/__devserve/client.js", &[]).await.status, 200);
+    assert_eq!(next_request(&mut events).await.1, "/__devserve/client.js");
+    assert_eq!(get(addr, "/sockjs-node/info", &[]).await.status, 200);
+    assert_eq!(next_request(&mut events).await.1, "/sockjs-node/info");
+    server.shutdown().await;
+}

@@ -3,8 +3,9 @@
 //! HTTP/2 (by ALPN, or h2c with prior knowledge), with upgrades, until the
 //! connection ends or the server stops.
 
-use crate::router::Router;
+use crate::router::{Answer, Router};
 use crate::tls::Tls;
+use futures_util::future::{Either, FutureExt as _};
 use http::Request;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
@@ -77,10 +78,14 @@ async fn serve_http<I>(
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let service = service_fn(move |req: Request<Incoming>| {
-        let router = router.clone();
-        async move { Ok::<_, Infallible>(router.handle(req, remote).await) }
-    });
+    let service = service_fn(
+        move |req: Request<Incoming>| match router.dispatch(req, remote) {
+            Answer::Now(response) => {
+                Either::Left(std::future::ready(Ok::<_, Infallible>(response)))
+            }
+            Answer::Later(future) => Either::Right(future.map(Ok::<_, Infallible>)),
+        },
+    );
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
