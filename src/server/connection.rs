@@ -44,9 +44,22 @@ pub(super) async fn serve(
     shared: Arc<Shared>,
     stopped: watch::Receiver<bool>,
 ) {
-    let Some(tls) = &shared.tls else {
-        return serve_http(tcp, remote, shared.router.clone(), stopped).await;
-    };
+    match &shared.tls {
+        None => serve_http(tcp, remote, shared.router.clone(), stopped).await,
+        // Boxed: TLS state is large, and a plain connection's task need
+        // not keep room for it.
+        Some(tls) => Box::pin(serve_tls(tcp, remote, tls, &shared.router, stopped)).await,
+    }
+}
+
+/// The TLS handshake, then HTTP over it.
+async fn serve_tls(
+    tcp: TcpStream,
+    remote: SocketAddr,
+    tls: &Tls,
+    router: &Arc<Router>,
+    stopped: watch::Receiver<bool>,
+) {
     let handshake = async {
         let mut first = [0u8; 1];
         match tcp.peek(&mut first).await {
@@ -61,7 +74,7 @@ pub(super) async fn serve(
         }
     };
     match tokio::time::timeout(HEADER_READ_TIMEOUT, handshake).await {
-        Ok(Some(Ok(stream))) => serve_http(stream, remote, shared.router.clone(), stopped).await,
+        Ok(Some(Ok(stream))) => serve_http(stream, remote, router.clone(), stopped).await,
         Ok(Some(Err(error))) => tracing::debug!("TLS handshake from {remote} failed: {error}"),
         Ok(None) => {}
         Err(_) => tracing::debug!("TLS handshake from {remote} timed out"),
