@@ -191,7 +191,6 @@ impl Router {
     fn decide(self: &Arc<Self>, req: Request<Incoming>, remote: SocketAddr) -> Answer {
         let (mut parts, body) = req.into_parts();
         let route = self.route(&parts);
-        let this = Arc::clone(self);
         match route {
             Route::Refused(rejection) => {
                 Answer::Now(self.finish(self.refusal(rejection, &parts), false))
@@ -205,18 +204,23 @@ impl Router {
                 match self.ready_file(&parts, negotiated) {
                     Ready::Done(response) => Answer::Now(response),
                     Ready::Encode(encoding, response) => {
+                        let this = Arc::clone(self);
                         Answer::Later(Box::pin(
                             async move { this.encode(encoding, response).await },
                         ))
                     }
-                    Ready::No => Answer::Later(Box::pin(async move {
-                        this.files(parts, body, remote, negotiated).await
-                    })),
+                    Ready::No => {
+                        let this = Arc::clone(self);
+                        Answer::Later(Box::pin(async move {
+                            this.files(parts, body, remote, negotiated).await
+                        }))
+                    }
                 }
             }
             Route::Endpoint(endpoint) => {
                 parts.extensions.insert(remote);
                 let req = Request::from_parts(parts, body);
+                let this = Arc::clone(self);
                 Answer::Later(Box::pin(async move { this.endpoint(endpoint, req).await }))
             }
         }
