@@ -1,5 +1,5 @@
 //! HTTPS and HTTP/2, checked with curl: the self-signed certificate, ALPN
-//! h2, h2c with prior knowledge, SockJS streaming over HTTP/2, and the
+//! h2, h2c with prior knowledge, TLS without ALPN, SockJS streaming over HTTP/2, and the
 //! answers to plain HTTP on the HTTPS port and to a bad certificate.
 
 use crate::common::*;
@@ -81,6 +81,22 @@ async fn https_with_a_generated_certificate_speaks_http2_by_alpn() {
     ])
     .await;
     assert_eq!(String::from_utf8_lossy(&http1.stdout), "1.1");
+
+    // Without ALPN the server tells the protocols apart by the first bytes.
+    for (args, version) in [
+        (&["--no-alpn"][..], "1.1"),
+        (&["--no-alpn", "--http2-prior-knowledge"][..], "2"),
+    ] {
+        let mut args = args.to_vec();
+        args.extend(["-k", "-w", "%{http_version}", "-o", "/dev/null", &url]);
+        let output = curl(&args).await;
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout),
+            version,
+            "curl {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
     server.shutdown().await;
 
     // A second start reuses the certificate.

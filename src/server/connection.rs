@@ -2,17 +2,28 @@
 //! request there gets a 400 that says so, never a hang), then HTTP/1.1 or
 //! HTTP/2 (by ALPN, or h2c with prior knowledge), with upgrades, until the
 //! connection ends or the server stops.
+//!
+//! The protocol is settled before the HTTP server starts (see `sniff`), so
+//! an HTTP/1 connection's first read is the whole request head, into one
+//! buffer of hyper's initial size: a server that reads a few bytes first to
+//! tell the protocols apart makes hyper's buffer grow to twice that, and a
+//! streaming response keeps it for as long as it lasts.
 
+use super::sniff::{self, Sniffed};
 use crate::router::{Answer, Router};
 use crate::tls::Tls;
 use futures_util::future::{Either, FutureExt as _};
 use http::Request;
 use hyper::body::Incoming;
+use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use std::convert::Infallible;
+use std::fmt::Display;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
@@ -45,10 +56,32 @@ pub(super) async fn serve(
     stopped: watch::Receiver<bool>,
 ) {
     match &shared.tls {
-        None => serve_http(tcp, remote, shared.router.clone(), stopped).await,
+        None => {
+            if let Some(sniffed) = first_bytes(&tcp, remote).await {
+                serve_http(tcp, sniffed, remote, shared.router.clone(), stopped).await;
+            }
+        }
         // Boxed: TLS state is large, and a plain connection's task need
         // not keep room for it.
         Some(tls) => Box::pin(serve_tls(tcp, remote, tls, &shared.router, stopped)).await,
+    }
+}
+
+/// What the first bytes of a plain connection say it speaks; `None` when
+/// it closes or stays silent before sending any.
+async fn first_bytes(tcp: &TcpStream, remote: SocketAddr) -> Option<Sniffed> {
+    let mut first = [0u8; sniff::H2_PREFACE.len()];
+    match tokio::time::timeout(HEADER_READ_TIMEOUT, tcp.peek(&mut first)).await {
+        Ok(Ok(0)) => None,
+        Ok(Ok(n)) => Some(sniff::by_first_bytes(&first[..n])),
+        Ok(Err(error)) => {
+            tracing::debug!("connection from {remote} failed: {error}");
+            None
+        }
+        Err(_) => {
+            tracing::debug!("connection from {remote} sent nothing in time");
+            None
+        }
     }
 }
 
@@ -74,20 +107,23 @@ async fn serve_tls(
         }
     };
     match tokio::time::timeout(HEADER_READ_TIMEOUT, handshake).await {
-        Ok(Some(Ok(stream))) => serve_http(stream, remote, router.clone(), stopped).await,
+        Ok(Some(Ok(stream))) => {
+            let sniffed = sniff::by_alpn(stream.get_ref().1.alpn_protocol());
+            serve_http(stream, sniffed, remote, router.clone(), stopped).await
+        }
         Ok(Some(Err(error))) => tracing::debug!("TLS handshake from {remote} failed: {error}"),
         Ok(None) => {}
         Err(_) => tracing::debug!("TLS handshake from {remote} timed out"),
     }
 }
 
-/// Serve HTTP/1.1 or HTTP/2 on `io`; on stop, in-flight responses get a
-/// moment to finish, then the connection closes.
+/// Serve HTTP/1.1 or HTTP/2 on `io`, as `sniffed` says.
 async fn serve_http<I>(
     io: I,
+    sniffed: Sniffed,
     remote: SocketAddr,
     router: Arc<Router>,
-    mut stopped: watch::Receiver<bool>,
+    stopped: watch::Receiver<bool>,
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -99,13 +135,61 @@ async fn serve_http<I>(
             Answer::Later(future) => Either::Right(future.map(Ok::<_, Infallible>)),
         },
     );
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
-    builder.http2().timer(TokioTimer::new());
-    let connection = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
+    let io = TokioIo::new(io);
+    match sniffed {
+        Sniffed::Http1 => {
+            let connection = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
+                .serve_connection(io, service)
+                .with_upgrades();
+            drive(connection, |c| c.graceful_shutdown(), remote, stopped).await;
+        }
+        // Boxed, like the auto-detecting server below: the common plain
+        // HTTP/1 connection's task need not keep room for them.
+        Sniffed::Http2 => {
+            let connection = http2::Builder::new(TokioExecutor::new())
+                .timer(TokioTimer::new())
+                .serve_connection(io, service);
+            Box::pin(drive(
+                connection,
+                |c| c.graceful_shutdown(),
+                remote,
+                stopped,
+            ))
+            .await;
+        }
+        Sniffed::Unsure => {
+            let mut builder = auto::Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT);
+            builder.http2().timer(TokioTimer::new());
+            let connection = builder.serve_connection_with_upgrades(io, service);
+            Box::pin(drive(
+                connection,
+                |c| c.graceful_shutdown(),
+                remote,
+                stopped,
+            ))
+            .await;
+        }
+    }
+}
+
+/// Run `connection` until it ends; on stop, in-flight responses get a
+/// moment to finish (`shut_down` tells it to stop taking requests), then
+/// the connection closes.
+async fn drive<C, E>(
+    connection: C,
+    shut_down: impl FnOnce(Pin<&mut C>),
+    remote: SocketAddr,
+    mut stopped: watch::Receiver<bool>,
+) where
+    C: Future<Output = Result<(), E>>,
+    E: Display,
+{
     tokio::pin!(connection);
     let stopping = async {
         if !*stopped.borrow_and_update() {
@@ -119,7 +203,7 @@ async fn serve_http<I>(
             }
         }
         _ = stopping => {
-            connection.as_mut().graceful_shutdown();
+            shut_down(connection.as_mut());
             let _ = tokio::time::timeout(SHUTDOWN_GRACE, connection).await;
         }
     }

@@ -7,6 +7,7 @@
 
 mod connection;
 mod listen;
+mod sniff;
 
 use crate::client_assets::{self, ClientScript, ClientSettings};
 use crate::compress::Compressor;
