@@ -1,6 +1,7 @@
 //! Faults a dev server meets on a laptop: folders deleted and re-created by
 //! build tools, paths that cannot be read, and a crowd of browsers coming
-//! back at once after a restart. The server keeps working and loses nothing.
+//! back at once after a restart, connections that never send a whole request.
+//! The server keeps working and loses nothing.
 
 use crate::common::*;
 use devserve::{Config, Server, WatchConfig};
@@ -370,6 +371,35 @@ async fn out_of_descriptors_the_accept_loop_backs_off_logs_once_and_recovers() {
         .expect("stderr");
     let warnings = stderr.matches("accepting connections failed").count();
     assert_eq!(warnings, 1, "one warning per episode:\n{stderr}");
+}
+
+#[tokio::test]
+async fn silent_and_half_sent_connections_are_closed_and_others_are_served() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let root = temp_dir();
+    write(root.path(), "index.html", "<p>up</p>");
+    let server = start(root.path(), any_port(), |_| {}).await;
+    let addr = server.local_addr();
+    let mut silent = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let mut half = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    half.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .await
+        .expect("half a request head");
+    // Both hold a connection, neither holds up anyone else.
+    assert!(get_once(addr).await.expect("served").contains("<p>up</p>"));
+    // The server's header-read timeout is 10 s.
+    let limit = Duration::from_secs(20);
+    for (name, tcp) in [("silent", &mut silent), ("half-sent", &mut half)] {
+        let mut rest = Vec::new();
+        let closed = tokio::time::timeout(limit, tcp.read_to_end(&mut rest)).await;
+        assert!(closed.is_ok(), "a {name} connection was kept open");
+        assert!(
+            !String::from_utf8_lossy(&rest).contains("<p>up</p>"),
+            "{name}: {rest:?}"
+        );
+    }
+    assert!(get_once(addr).await.expect("served").contains("<p>up</p>"));
+    server.shutdown().await;
 }
 
 /// One GET of `/` on a fresh connection.
