@@ -145,37 +145,32 @@ async fn serve_http<I>(
                 .with_upgrades();
             drive(connection, |c| c.graceful_shutdown(), remote, stopped).await;
         }
-        // Boxed, like the auto-detecting server below: the common plain
-        // HTTP/1 connection's task need not keep room for them.
+        // Boxed: the common plain HTTP/1 connection's task need not keep
+        // room for these.
         Sniffed::Http2 => {
-            let connection = http2::Builder::new(TokioExecutor::new())
+            let conn = http2::Builder::new(TokioExecutor::new())
                 .timer(TokioTimer::new())
                 .serve_connection(io, service);
-            Box::pin(drive(
-                connection,
-                |c| c.graceful_shutdown(),
-                remote,
-                stopped,
-            ))
-            .await;
+            Box::pin(drive(conn, |c| c.graceful_shutdown(), remote, stopped)).await;
         }
         Sniffed::Unsure => {
-            let mut builder = auto::Builder::new(TokioExecutor::new());
-            builder
-                .http1()
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_READ_TIMEOUT);
-            builder.http2().timer(TokioTimer::new());
-            let connection = builder.serve_connection_with_upgrades(io, service);
-            Box::pin(drive(
-                connection,
-                |c| c.graceful_shutdown(),
-                remote,
-                stopped,
-            ))
-            .await;
+            let builder = detecting();
+            let conn = builder.serve_connection_with_upgrades(io, service);
+            Box::pin(drive(conn, |c| c.graceful_shutdown(), remote, stopped)).await;
         }
     }
+}
+
+/// A server that reads the start of the connection itself to tell HTTP/1
+/// from HTTP/2 (waiting, without a limit, for the rest of a partial preface).
+fn detecting() -> auto::Builder<TokioExecutor> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    builder.http2().timer(TokioTimer::new());
+    builder
 }
 
 /// Run `connection` until it ends; on stop, in-flight responses get a
