@@ -24,6 +24,14 @@ fn any_port() -> SocketAddr {
     "127.0.0.1:0".parse().expect("addr")
 }
 
+/// A server on any port whose `index.html` is `page`, and its folder.
+async fn serving(page: &str) -> (tempfile::TempDir, Server) {
+    let root = temp_dir();
+    write(root.path(), "index.html", page);
+    let server = start(root.path(), any_port(), |_| {}).await;
+    (root, server)
+}
+
 #[tokio::test]
 async fn served_folder_deleted_and_recreated_still_reloads() {
     let outer = temp_dir();
@@ -208,9 +216,7 @@ async fn connect_with_retries(addr: SocketAddr) -> LiveClient {
 #[tokio::test]
 async fn a_thousand_clients_reconnect_at_once_after_a_restart() {
     const CLIENTS: usize = 1000;
-    let root = temp_dir();
-    write(root.path(), "index.html", "<p>home</p>");
-    let server = start(root.path(), any_port(), |_| {}).await;
+    let (root, server) = serving("<p>home</p>").await;
     let addr = server.local_addr();
     let mut clients = Vec::with_capacity(CLIENTS);
     for _ in 0..CLIENTS {
@@ -262,9 +268,7 @@ async fn a_thousand_clients_reconnect_at_once_after_a_restart() {
 /// browser could "reconnect" to a server that was going away.
 #[tokio::test]
 async fn shutdown_closes_open_connections_and_refuses_sessions() {
-    let root = temp_dir();
-    write(root.path(), "index.html", "<p>home</p>");
-    let server = start(root.path(), any_port(), |_| {}).await;
+    let (_root, server) = serving("<p>home</p>").await;
     let addr = server.local_addr();
     // A keep-alive connection, idle after one request.
     let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
@@ -376,9 +380,7 @@ async fn out_of_descriptors_the_accept_loop_backs_off_logs_once_and_recovers() {
 #[tokio::test]
 async fn silent_and_half_sent_connections_are_closed_and_others_are_served() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let root = temp_dir();
-    write(root.path(), "index.html", "<p>up</p>");
-    let server = start(root.path(), any_port(), |_| {}).await;
+    let (_root, server) = serving("<p>up</p>").await;
     let addr = server.local_addr();
     let mut silent = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let mut half = tokio::net::TcpStream::connect(addr).await.expect("connect");
