@@ -3,7 +3,7 @@
 use crate::body::{self, ResponseBody};
 use http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 use http::{Response, StatusCode};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::Hasher;
 use std::sync::{Mutex, MutexGuard};
 
 /// Lock `mutex`, carrying on with the data when a holder panicked: every
@@ -25,15 +25,9 @@ pub(crate) fn fnv1a(parts: &[&[u8]]) -> u64 {
     hasher.finish()
 }
 
-/// 64-bit FNV-1a as a [`Hasher`]: for maps that every request looks up by a
-/// short key, where SipHash costs more than the lookup. Only for maps whose
-/// keys come from the server (e.g. files that exist), never from requests,
-/// so no request can build a chain of colliding keys.
+/// The FNV-1a state behind [`fnv1a`].
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Fnv(u64);
-
-/// Builds [`Fnv`] hashers for a `HashMap`.
-pub(crate) type FnvBuild = BuildHasherDefault<Fnv>;
+struct Fnv(u64);
 
 impl Default for Fnv {
     fn default() -> Self {

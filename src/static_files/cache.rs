@@ -19,7 +19,7 @@
 //! are evicted least recently used first (O(1): an intrusive list over a slab); a file goes
 //! with its last route.
 
-use crate::util::{lock, FnvBuild};
+use crate::util::lock;
 use crate::watch::filter::IgnoreMatcher;
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -133,7 +133,10 @@ struct FileSlot<V> {
 
 #[derive(Debug)]
 struct State<V> {
-    routes: HashMap<Box<[u8]>, usize, FnvBuild>,
+    /// Keyed by request paths (SPA fallbacks included), so hashed with a
+    /// per-process random seed: as fast as FNV on short keys, and no page
+    /// can send paths chosen to collide.
+    routes: HashMap<Box<[u8]>, usize, foldhash::fast::RandomState>,
     slab: Vec<Option<Route<V>>>,
     free: Vec<usize>,
     /// Most recently used route.
