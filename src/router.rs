@@ -242,15 +242,19 @@ impl Router {
         self.finish(response, false)
     }
 
-    /// A ready file's body encoded by the compressor.
+    /// A file's body encoded by the compressor; when reading it fails, a
+    /// 500 with the headers every response carries.
     async fn encode(
         &self,
         encoding: Encoding,
         response: Response<ResponseBody>,
     ) -> Response<ResponseBody> {
-        match &self.compress {
-            Some(compressor) => compressor.encode(encoding, response).await,
-            None => response,
+        let Some(compressor) = &self.compress else {
+            return response;
+        };
+        match compressor.encode(encoding, response).await {
+            Ok(response) => response,
+            Err(failed) => self.finish(failed.response(), self.cors),
         }
     }
 
@@ -260,12 +264,10 @@ impl Router {
         let Some(mut response) = self.static_files.ready(parts) else {
             return Ready::No;
         };
-        match (&self.compress, negotiated) {
-            (Some(_), Some(negotiated)) => match compress::settle(negotiated, &mut response) {
-                Some(encoding) => Ready::Encode(encoding, response),
-                None => Ready::Done(response),
-            },
-            _ => Ready::Done(response),
+        // `negotiated` is there exactly when compression is on.
+        match negotiated.and_then(|n| compress::settle(n, &mut response)) {
+            Some(encoding) => Ready::Encode(encoding, response),
+            None => Ready::Done(response),
         }
     }
 
@@ -279,13 +281,11 @@ impl Router {
         negotiated: Option<Negotiated>,
     ) -> Response<ResponseBody> {
         match self.static_files.lookup(&parts).await {
-            Outcome::Hit(response) => {
-                // The files' answers carry the common headers already.
-                match (&self.compress, negotiated) {
-                    (Some(compressor), Some(negotiated)) => {
-                        compressor.finish(negotiated, response).await
-                    }
-                    _ => response,
+            // The files' answers carry the common headers already.
+            Outcome::Hit(mut response) => {
+                match negotiated.and_then(|n| compress::settle(n, &mut response)) {
+                    Some(encoding) => self.encode(encoding, response).await,
+                    None => response,
                 }
             }
             Outcome::Miss(miss) => match &self.fallback {

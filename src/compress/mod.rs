@@ -86,25 +86,12 @@ impl Compressor {
         }
     }
 
-    /// The response as the browser gets it: encoded when worthwhile, its
-    /// variant tagged, `Vary: Accept-Encoding` wherever the encoding matters.
-    pub(crate) async fn finish(
-        &self,
-        negotiated: Negotiated,
-        mut response: Response<ResponseBody>,
-    ) -> Response<ResponseBody> {
-        match settle(negotiated, &mut response) {
-            Some(encoding) => self.encode(encoding, response).await,
-            None => response,
-        }
-    }
-
     /// Encode `response`'s body with `encoding`, as [`settle`] asked.
     pub(crate) async fn encode(
         &self,
         encoding: Encoding,
         response: Response<ResponseBody>,
-    ) -> Response<ResponseBody> {
+    ) -> Result<Response<ResponseBody>, EncodeFailed> {
         let (mut parts, body) = response.into_parts();
         let len = parts
             .headers
@@ -124,7 +111,7 @@ impl Compressor {
             Some(len) if len <= MAX_CACHED => {
                 let whole = match self.whole(encoding, tag.as_deref(), body).await {
                     Ok(bytes) => bytes,
-                    Err(error) => return broken(error),
+                    Err(error) => return Err(EncodeFailed(error)),
                 };
                 parts
                     .headers
@@ -137,7 +124,7 @@ impl Compressor {
             }
         };
         retag(&mut response, encoding);
-        response
+        Ok(response)
     }
 
     /// The encoded whole body: from the cache, or read, encoded and kept.
@@ -165,9 +152,10 @@ impl Compressor {
     }
 }
 
-/// Everything [`Compressor::finish`] does to `response` short of encoding
-/// it, without waiting: `Vary`, a 304's variant tag. Returns the encoding
-/// to apply when the body is to be encoded.
+/// The response as the browser gets it, short of encoding the body and
+/// without waiting: `Vary: Accept-Encoding` wherever the encoding matters,
+/// a 304's variant tag. Returns the encoding to apply with
+/// [`Compressor::encode`] when the body is worth encoding.
 pub(crate) fn settle(
     negotiated: Negotiated,
     response: &mut Response<ResponseBody>,
@@ -256,12 +244,68 @@ where
     ))
 }
 
-/// A body that failed while being read for encoding (the file vanished or
-/// could not be read mid-way): a 500, as the files answer such failures.
-fn broken(error: io::Error) -> Response<ResponseBody> {
-    tracing::warn!("compressing a response failed: {error}");
-    crate::util::plain_text(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "The file could not be read.",
-    )
+/// A body that failed while being read for encoding: the file vanished or
+/// could not be read mid-way.
+#[derive(Debug)]
+pub(crate) struct EncodeFailed(io::Error);
+
+impl EncodeFailed {
+    /// The answer: a 500, as the files answer such failures (the caller
+    /// adds the headers every response carries).
+    pub(crate) fn response(&self) -> Response<ResponseBody> {
+        tracing::warn!("compressing a response failed: {}", self.0);
+        crate::util::plain_text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The file could not be read.",
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::stream;
+
+    fn text_response(body: ResponseBody, len: usize) -> Response<ResponseBody> {
+        let mut response = Response::new(body);
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+        headers.insert(header::ETAG, HeaderValue::from_static("\"t\""));
+        response
+    }
+
+    #[tokio::test]
+    async fn a_body_that_fails_mid_way_is_a_failure_with_its_own_500() {
+        let frames: Vec<io::Result<Frame<Bytes>>> = vec![
+            Ok(Frame::data(Bytes::from(vec![b'a'; 1024]))),
+            Err(io::Error::other("the file vanished")),
+        ];
+        let body = StreamBody::new(stream::iter(frames)).boxed();
+        let compressor = Compressor::new();
+        let failed = compressor
+            .encode(Encoding::Gzip, text_response(body, 4096))
+            .await
+            .expect_err("a failed read is not an answer");
+        let response = failed.response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(response.headers().get(header::CONTENT_ENCODING).is_none());
+
+        // The failure left nothing in the cache under the file's tag: the
+        // next request gets the whole file, encoded.
+        let whole = crate::body::full(vec![b'a'; 4096]);
+        let encoded = compressor
+            .encode(Encoding::Gzip, text_response(whole, 4096))
+            .await
+            .expect("encoded");
+        assert_eq!(encoded.headers()[header::CONTENT_ENCODING], "gzip");
+        let bytes = encoded.into_body().collect().await.expect("body");
+        let mut decoded = Vec::new();
+        std::io::Read::read_to_end(
+            &mut flate2::read::GzDecoder::new(&bytes.to_bytes()[..]),
+            &mut decoded,
+        )
+        .expect("gzip");
+        assert_eq!(decoded, vec![b'a'; 4096]);
+    }
 }
