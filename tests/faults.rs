@@ -270,7 +270,10 @@ async fn a_thousand_clients_reconnect_at_once_after_a_restart() {
 async fn shutdown_closes_open_connections_and_refuses_sessions() {
     let (_root, server) = serving("<p>home</p>").await;
     let addr = server.local_addr();
-    // A keep-alive connection, idle after one request.
+    // A connection that has sent nothing yet (accepted before the next one,
+    // whose answer shows that it was), and a keep-alive connection, idle
+    // after one request.
+    let mut silent = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     tcp.write_all(format!("GET / HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes())
@@ -280,6 +283,10 @@ async fn shutdown_closes_open_connections_and_refuses_sessions() {
     let n = tcp.read(&mut buf).await.expect("response");
     assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
     server.shutdown().await;
+    // Closed by the stop, not 10 s later by the header-read timeout.
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(5), silent.read_to_end(&mut rest)).await;
+    assert!(closed.is_ok(), "a silent connection outlived the stop");
     // The open connection no longer opens live-reload sessions.
     let request = format!(
         "POST /sockjs-node/000/zombie/xhr HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\n\r\n"
@@ -378,7 +385,7 @@ async fn out_of_descriptors_the_accept_loop_backs_off_logs_once_and_recovers() {
 }
 
 #[tokio::test]
-async fn silent_and_half_sent_connections_are_closed_and_others_are_served() {
+async fn silent_half_sent_and_undecided_connections_are_closed_and_others_are_served() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let (_root, server) = serving("<p>up</p>").await;
     let addr = server.local_addr();
@@ -387,11 +394,18 @@ async fn silent_and_half_sent_connections_are_closed_and_others_are_served() {
     half.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         .await
         .expect("half a request head");
+    // As far as it goes, the start of HTTP/2's preface.
+    let mut undecided = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    undecided.write_all(b"P").await.expect("one byte");
     // Both hold a connection, neither holds up anyone else.
     assert!(get_once(addr).await.expect("served").contains("<p>up</p>"));
     // The server's header-read timeout is 10 s.
     let limit = Duration::from_secs(20);
-    for (name, tcp) in [("silent", &mut silent), ("half-sent", &mut half)] {
+    for (name, tcp) in [
+        ("silent", &mut silent),
+        ("half-sent", &mut half),
+        ("undecided", &mut undecided),
+    ] {
         let mut rest = Vec::new();
         let closed = tokio::time::timeout(limit, tcp.read_to_end(&mut rest)).await;
         assert!(closed.is_ok(), "a {name} connection was kept open");

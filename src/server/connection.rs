@@ -24,6 +24,7 @@ use std::fmt::Display;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
@@ -55,9 +56,14 @@ pub(super) async fn serve(
     shared: Arc<Shared>,
     stopped: watch::Receiver<bool>,
 ) {
+    let mut stopped = stopped;
     match &shared.tls {
         None => {
-            if let Some(sniffed) = first_bytes(&tcp, remote).await {
+            let sniffed = tokio::select! {
+                sniffed = first_bytes(&tcp, remote) => sniffed,
+                () = stop_requested(&mut stopped) => None,
+            };
+            if let Some(sniffed) = sniffed {
                 serve_http(tcp, sniffed, remote, shared.router.clone(), stopped).await;
             }
         }
@@ -91,7 +97,7 @@ async fn serve_tls(
     remote: SocketAddr,
     tls: &Tls,
     router: &Arc<Router>,
-    stopped: watch::Receiver<bool>,
+    mut stopped: watch::Receiver<bool>,
 ) {
     let handshake = async {
         let mut first = [0u8; 1];
@@ -106,7 +112,11 @@ async fn serve_tls(
             _ => None,
         }
     };
-    match tokio::time::timeout(HEADER_READ_TIMEOUT, handshake).await {
+    let handshake = tokio::select! {
+        handshake = tokio::time::timeout(HEADER_READ_TIMEOUT, handshake) => handshake,
+        () = stop_requested(&mut stopped) => return,
+    };
+    match handshake {
         Ok(Some(Ok(stream))) => {
             let sniffed = sniff::by_alpn(stream.get_ref().1.alpn_protocol());
             serve_http(stream, sniffed, remote, router.clone(), stopped).await
@@ -127,14 +137,20 @@ async fn serve_http<I>(
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let service = service_fn(
-        move |req: Request<Incoming>| match router.dispatch(req, remote) {
+    // Whether a request came, for a connection whose protocol is not known.
+    let asked = (sniffed == Sniffed::Unsure).then(|| Arc::new(AtomicBool::new(false)));
+    let seen = asked.clone();
+    let service = service_fn(move |req: Request<Incoming>| {
+        if let Some(seen) = &seen {
+            seen.store(true, Ordering::Relaxed);
+        }
+        match router.dispatch(req, remote) {
             Answer::Now(response) => {
                 Either::Left(std::future::ready(Ok::<_, Infallible>(response)))
             }
             Answer::Later(future) => Either::Right(future.map(Ok::<_, Infallible>)),
-        },
-    );
+        }
+    });
     let io = TokioIo::new(io);
     match sniffed {
         Sniffed::Http1 => {
@@ -156,13 +172,22 @@ async fn serve_http<I>(
         Sniffed::Unsure => {
             let builder = detecting();
             let conn = builder.serve_connection_with_upgrades(io, service);
-            Box::pin(drive(conn, |c| c.graceful_shutdown(), remote, stopped)).await;
+            let asked = asked.unwrap_or_default();
+            Box::pin(drive_asked(
+                conn,
+                |c| c.graceful_shutdown(),
+                &asked,
+                remote,
+                stopped,
+            ))
+            .await;
         }
     }
 }
 
 /// A server that reads the start of the connection itself to tell HTTP/1
-/// from HTTP/2 (waiting, without a limit, for the rest of a partial preface).
+/// from HTTP/2 (waiting, without a limit of its own, for the rest of a
+/// partial preface: [`drive_asked`] gives it one).
 fn detecting() -> auto::Builder<TokioExecutor> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
@@ -186,20 +211,46 @@ async fn drive<C, E>(
     E: Display,
 {
     tokio::pin!(connection);
-    let stopping = async {
-        if !*stopped.borrow_and_update() {
-            let _ = stopped.changed().await;
-        }
-    };
     tokio::select! {
         result = connection.as_mut() => {
             if let Err(error) = result {
                 tracing::debug!("connection from {remote} ended: {error}");
             }
         }
-        _ = stopping => {
+        () = stop_requested(&mut stopped) => {
             shut_down(connection.as_mut());
             let _ = tokio::time::timeout(SHUTDOWN_GRACE, connection).await;
         }
+    }
+}
+
+/// [`drive`], but the connection is dropped when no request (`asked`) has
+/// come within the header-read timeout.
+async fn drive_asked<C, E>(
+    connection: C,
+    shut_down: impl FnOnce(Pin<&mut C>),
+    asked: &AtomicBool,
+    remote: SocketAddr,
+    stopped: watch::Receiver<bool>,
+) where
+    C: Future<Output = Result<(), E>>,
+    E: Display,
+{
+    let unasked = async {
+        tokio::time::sleep(HEADER_READ_TIMEOUT).await;
+        if asked.load(Ordering::Relaxed) {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        () = drive(connection, shut_down, remote, stopped) => {}
+        () = unasked => tracing::debug!("connection from {remote} sent no request in time"),
+    }
+}
+
+/// Resolves once the server is stopping (or gone).
+async fn stop_requested(stopped: &mut watch::Receiver<bool>) {
+    if !*stopped.borrow_and_update() {
+        let _ = stopped.changed().await;
     }
 }
