@@ -330,11 +330,8 @@ impl StaticFiles {
         let route = cache::route_key(req.uri.path())?;
         let hit = self.inner.cache.get(&route, self.spa(&req.headers))?;
         let cached = &hit.value;
-        let facts = &cached.served.facts;
-        let whole = cached.content.len() as u64 == facts.len;
-        let plan = plan::plan(facts, &req.method, &req.headers);
-        (whole && plan == plan::Plan::Full)
-            .then(|| render::ready(&cached.served, cached.content.clone()))
+        let plan = plan::plan(&cached.served.facts, &req.method, &req.headers);
+        whole_file(&cached.served, &plan, &cached.content)
     }
 
     /// Whether the history-API fallback applies to a request with `headers`.
@@ -493,10 +490,8 @@ impl StaticFiles {
                 plan = plan::plan_for_len(facts, actual, request.method, request.headers);
             }
         }
-        if let (plan::Plan::Full, Some(bytes)) = (&plan, &content) {
-            if bytes.len() as u64 == facts.len {
-                return Answer::Ready(render::ready(served, bytes.clone()));
-            }
+        if let Some(response) = content.as_ref().and_then(|b| whole_file(served, &plan, b)) {
+            return Answer::Ready(response);
         }
         let tag = self.inner.opts.inject.as_deref();
         Answer::Built(match render::file(plan, served, content, tag).await {
@@ -578,4 +573,15 @@ struct Slot {
     fallback: bool,
     /// The path whose extension picked the MIME type.
     mime_path: PathBuf,
+}
+
+/// The complete 200 for `served`, when `plan` is the whole file and
+/// `content` is all of it.
+fn whole_file(
+    served: &ServedFile,
+    plan: &plan::Plan,
+    content: &Bytes,
+) -> Option<Response<ResponseBody>> {
+    (*plan == plan::Plan::Full && content.len() as u64 == served.facts.len)
+        .then(|| render::ready(served, content.clone()))
 }
