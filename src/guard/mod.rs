@@ -229,28 +229,25 @@ pub(crate) fn check_sec_fetch(parts: &Parts) -> Result<(), Rejection> {
 /// Whether a validated host name as written (any case) is allowed by the
 /// host gate; `localhost` and its subdomains without allocating.
 fn name_allowed(name: &str, policy: &GuardPolicy) -> bool {
-    let bytes = name.as_bytes();
+    if is_localhost(name) {
+        return true;
+    }
+    let host = name.to_ascii_lowercase();
+    policy
+        .bound_host
+        .as_deref()
+        .and_then(normalize_name)
+        .is_some_and(|bound| bound == host)
+        || matches_allowed_hosts(&host, &policy.allowed_hosts)
+}
+
+/// `localhost` or a name under it, in any case.
+fn is_localhost(host: &str) -> bool {
+    let bytes = host.as_bytes();
     let suffix = b".localhost";
     bytes.eq_ignore_ascii_case(b"localhost")
         || (bytes.len() > suffix.len()
             && bytes[bytes.len() - suffix.len()..].eq_ignore_ascii_case(suffix))
-        || host_allowed(&name.to_ascii_lowercase(), policy)
-}
-
-/// Whether a validated lowercase host name (not an IP literal) is allowed
-/// by the host gate.
-fn host_allowed(host: &str, policy: &GuardPolicy) -> bool {
-    is_localhost(host)
-        || policy
-            .bound_host
-            .as_deref()
-            .and_then(normalize_name)
-            .is_some_and(|bound| bound == host)
-        || matches_allowed_hosts(host, &policy.allowed_hosts)
-}
-
-fn is_localhost(host: &str) -> bool {
-    host == "localhost" || host.ends_with(".localhost")
 }
 
 /// `localhost`, `127.0.0.1` and `::1` name the same (loopback) host.
