@@ -166,7 +166,7 @@ fn vary_values(response: &RawResponse) -> Vec<&str> {
 }
 
 #[tokio::test]
-async fn a_file_says_once_that_it_varies_whether_read_or_cached() {
+async fn a_file_says_once_that_it_varies_whether_read_cached_head_or_revalidated() {
     let (root, script) = site();
     let server = start(root.path(), true).await;
     let addr = server.local_addr();
@@ -180,6 +180,30 @@ async fn a_file_says_once_that_it_varies_whether_read_or_cached() {
         assert_eq!(vary_values(&br), ["accept-encoding"], "round {round}");
         let png = get(addr, "/photo.png", &[("Accept-Encoding", "br")]).await;
         assert!(vary_values(&png).is_empty(), "round {round}");
+
+        let br_only = [("Accept-Encoding", "br")];
+        let head = raw(addr, &request("HEAD", addr, "/app.js", &br_only, b"")).await;
+        assert_eq!(head.status, 200, "round {round}");
+        assert_eq!(
+            vary_values(&head),
+            ["accept-encoding"],
+            "HEAD, round {round}"
+        );
+        let tag = br.header("etag").expect("a tag");
+        let revalidate = [("Accept-Encoding", "br"), ("If-None-Match", tag)];
+        let not_modified = get(addr, "/app.js", &revalidate).await;
+        assert_eq!(not_modified.status, 304, "round {round}");
+        assert_eq!(
+            vary_values(&not_modified),
+            ["accept-encoding"],
+            "304, round {round}"
+        );
+        let range = [("Accept-Encoding", "br"), ("Range", "bytes=0-9")];
+        let part = get(addr, "/app.js", &range).await;
+        assert_eq!(part.status, 206, "round {round}");
+        assert_eq!(part.header("content-encoding"), None, "round {round}");
+        // A range is always of the file as it is, whatever the request accepts.
+        assert!(vary_values(&part).is_empty(), "206, round {round}");
     }
     server.shutdown().await;
 }
