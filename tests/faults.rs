@@ -284,18 +284,14 @@ async fn shutdown_closes_open_connections_and_refuses_sessions() {
     assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
     server.shutdown().await;
     // Closed by the stop, not 10 s later by the header-read timeout.
-    let mut rest = Vec::new();
-    let closed = tokio::time::timeout(Duration::from_secs(5), silent.read_to_end(&mut rest)).await;
-    assert!(closed.is_ok(), "a silent connection outlived the stop");
+    let closed = until_closed(&mut silent, Duration::from_secs(5)).await;
+    assert!(closed.is_some(), "a silent connection outlived the stop");
     // The open connection no longer opens live-reload sessions.
     let request = format!(
         "POST /sockjs-node/000/zombie/xhr HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\n\r\n"
     );
     let _ = tcp.write_all(request.as_bytes()).await;
-    let mut answer = Vec::new();
-    let _ = tokio::time::timeout(WAIT, tcp.read_to_end(&mut answer))
-        .await
-        .expect("connection ends");
+    let answer = until_closed(&mut tcp, WAIT).await.expect("connection ends");
     let text = String::from_utf8_lossy(&answer);
     assert!(!text.contains(" 200 "), "a stopped server answered: {text}");
 }
@@ -386,7 +382,7 @@ async fn out_of_descriptors_the_accept_loop_backs_off_logs_once_and_recovers() {
 
 #[tokio::test]
 async fn silent_half_sent_and_undecided_connections_are_closed_and_others_are_served() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let (_root, server) = serving("<p>up</p>").await;
     let addr = server.local_addr();
     let mut silent = tokio::net::TcpStream::connect(addr).await.expect("connect");
@@ -406,9 +402,8 @@ async fn silent_half_sent_and_undecided_connections_are_closed_and_others_are_se
         ("half-sent", &mut half),
         ("undecided", &mut undecided),
     ] {
-        let mut rest = Vec::new();
-        let closed = tokio::time::timeout(limit, tcp.read_to_end(&mut rest)).await;
-        assert!(closed.is_ok(), "a {name} connection was kept open");
+        let rest = until_closed(tcp, limit).await;
+        let rest = rest.unwrap_or_else(|| panic!("a {name} connection was kept open"));
         assert!(
             !String::from_utf8_lossy(&rest).contains("<p>up</p>"),
             "{name}: {rest:?}"
@@ -416,6 +411,15 @@ async fn silent_half_sent_and_undecided_connections_are_closed_and_others_are_se
     }
     assert!(get_once(addr).await.expect("served").contains("<p>up</p>"));
     server.shutdown().await;
+}
+
+/// What `tcp` receives until the server closes it (a reset counts as
+/// closed), or `None` when it is still open after `limit`.
+async fn until_closed(tcp: &mut tokio::net::TcpStream, limit: Duration) -> Option<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut received = Vec::new();
+    let read = tokio::time::timeout(limit, tcp.read_to_end(&mut received)).await;
+    read.is_ok().then_some(received)
 }
 
 /// One GET of `/` on a fresh connection.
