@@ -59,11 +59,8 @@ pub(super) async fn serve(
     let mut stopped = stopped;
     match &shared.tls {
         None => {
-            let sniffed = tokio::select! {
-                sniffed = first_bytes(&tcp, remote) => sniffed,
-                () = stop_requested(&mut stopped) => None,
-            };
-            if let Some(sniffed) = sniffed {
+            let sniffed = unless_stopped(first_bytes(&tcp, remote), &mut stopped).await;
+            if let Some(sniffed) = sniffed.flatten() {
                 serve_http(tcp, sniffed, remote, shared.router.clone(), stopped).await;
             }
         }
@@ -112,9 +109,9 @@ async fn serve_tls(
             _ => None,
         }
     };
-    let handshake = tokio::select! {
-        handshake = tokio::time::timeout(HEADER_READ_TIMEOUT, handshake) => handshake,
-        () = stop_requested(&mut stopped) => return,
+    let timed = tokio::time::timeout(HEADER_READ_TIMEOUT, handshake);
+    let Some(handshake) = unless_stopped(timed, &mut stopped).await else {
+        return;
     };
     match handshake {
         Ok(Some(Ok(stream))) => {
@@ -245,6 +242,17 @@ async fn drive_asked<C, E>(
     tokio::select! {
         () = drive(connection, shut_down, remote, stopped) => {}
         () = unasked => tracing::debug!("connection from {remote} sent no request in time"),
+    }
+}
+
+/// What `work` gives, or `None` when the server stops first.
+async fn unless_stopped<T>(
+    work: impl Future<Output = T>,
+    stopped: &mut watch::Receiver<bool>,
+) -> Option<T> {
+    tokio::select! {
+        done = work => Some(done),
+        () = stop_requested(stopped) => None,
     }
 }
 
